@@ -1,0 +1,49 @@
+/**
+ * Every failure meshmeet reports, as a machine-readable code.
+ *
+ * - `invalid-id`: a meeting or participant id breaks the id rule (see README).
+ * - `invalid-argument`: an option or argument has the wrong type or range.
+ * - `not-joined`: the call needs a joined meeting (e.g. `leave()` before `join()` resolved).
+ * - `already-joined`: `join()` was called on a meeting that is joining, joined or over.
+ * - `meeting-ended`: the meeting ended before our `join()` completed.
+ * - `not-host`: `end()` by someone who is neither the host nor the last participant left.
+ * - `duplicate-participant`: another tab is already in this meeting with the same participantId.
+ * - `broker-unreachable`: the PeerJS broker could not be reached (or refused us) in time.
+ * - `host-unreachable`: the meeting's host never answered our knock before the join timeout.
+ * - `unauthorized-terminate`: a participant who is not the host tried to end the meeting; it was ignored.
+ * - `protocol-violation`: a malformed or unexpected message arrived on a link and was dropped.
+ * - `signaling-lost`: the connection to the broker dropped; links keep working, newcomers cannot join until it is back.
+ */
+export type MeshErrorCode =
+  | "invalid-id"
+  | "invalid-argument"
+  | "not-joined"
+  | "already-joined"
+  | "meeting-ended"
+  | "not-host"
+  | "duplicate-participant"
+  | "broker-unreachable"
+  | "host-unreachable"
+  | "unauthorized-terminate"
+  | "protocol-violation"
+  | "signaling-lost";
+
+/** The one error type meshmeet throws, rejects with, or emits through the `error` event. */
+export class MeshError extends Error {
+  /** Machine-readable reason; switch on this, not on `message`. */
+  readonly code: MeshErrorCode;
+  /** Participant the error is about, when there is one (e.g. the sender of a forged terminate). */
+  readonly participantId?: string;
+
+  constructor(code: MeshErrorCode, message: string, options?: { participantId?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "MeshError";
+    this.code = code;
+    if (options?.participantId !== undefined) this.participantId = options.participantId;
+  }
+}
+
+/** True when `value` is a MeshError, even one from another copy of the bundle. */
+export function isMeshError(value: unknown): value is MeshError {
+  return value instanceof MeshError || (value instanceof Error && value.name === "MeshError" && "code" in value);
+}

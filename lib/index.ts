@@ -1,0 +1,18 @@
+/**
+ * meshmeet: small-group browser meetings over a WebRTC full mesh, with a stock PeerJS broker as the
+ * only server. The API follows VideoSDK's JavaScript SDK.
+ *
+ * @packageDocumentation
+ */
+export { initMeeting, Meeting } from "./meeting.js";
+export type {
+  MeetingConfig,
+  MeetingEvents,
+  MeetingLeftReason,
+  MeetingState,
+  Participant,
+  ParticipantLeftReason,
+} from "./meeting.js";
+export type { BrokerOptions } from "./broker.js";
+export { MeshError, isMeshError } from "./errors.js";
+export type { MeshErrorCode } from "./errors.js";

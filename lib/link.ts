@@ -1,0 +1,90 @@
+import { encodeLink, parseLink, type LinkMessage, type SignalData } from "./protocol.js";
+
+/** What the mesh needs from one peer-to-peer connection (simple-peer in browsers, fakes in unit tests). */
+export interface LinkTransport {
+  signal(data: SignalData): void;
+  /** False when the channel is not open (the message was not sent). */
+  send(text: string): boolean;
+  /** Resolves once queued data has left (bounded), so a last message is not cut off by close. */
+  flush(maxWaitMs: number): Promise<void>;
+  destroy(): void;
+  onSignal: ((data: SignalData) => void) | null;
+  onOpen: (() => void) | null;
+  onData: ((text: string) => void) | null;
+  onClose: (() => void) | null;
+}
+
+export type CreateTransport = (initiator: boolean) => LinkTransport;
+
+export type LinkState = "connecting" | "open" | "closed";
+
+export interface LinkHandlers {
+  signal(link: Link, data: SignalData): void;
+  open(link: Link): void;
+  message(link: Link, message: LinkMessage): void;
+  malformed(link: Link): void;
+  closed(link: Link): void;
+}
+
+/** One link to one remote participant: framing, liveness bookkeeping and its lifecycle. */
+export class Link {
+  state: LinkState = "connecting";
+  /** Set once the remote participant's hello arrived. */
+  ready = false;
+  /** Last time anything arrived, in ms (performance.now()). */
+  lastHeard: number;
+  lastSent: number;
+  readonly createdAt: number;
+
+  constructor(
+    /** Remote participant id (from the broker-stamped signaling source, never from a message). */
+    readonly remoteId: string,
+    /** Names this link instance in signals, so stale signals of an older link are ignored. */
+    readonly linkId: string,
+    readonly initiator: boolean,
+    private readonly transport: LinkTransport,
+    private readonly handlers: LinkHandlers,
+    now: number,
+  ) {
+    this.createdAt = this.lastHeard = this.lastSent = now;
+    transport.onSignal = (data) => {
+      if (this.state !== "closed") handlers.signal(this, data);
+    };
+    transport.onOpen = () => {
+      if (this.state !== "connecting") return;
+      this.state = "open";
+      this.lastHeard = performance.now();
+      handlers.open(this);
+    };
+    transport.onData = (text) => {
+      if (this.state !== "open") return;
+      this.lastHeard = performance.now();
+      const message = parseLink(text);
+      if (message === null) handlers.malformed(this);
+      else handlers.message(this, message);
+    };
+    transport.onClose = () => this.close();
+  }
+
+  signal(data: SignalData): void {
+    if (this.state !== "closed") this.transport.signal(data);
+  }
+
+  send(message: LinkMessage): boolean {
+    if (this.state !== "open") return false;
+    this.lastSent = performance.now();
+    return this.transport.send(encodeLink(message));
+  }
+
+  flush(maxWaitMs: number): Promise<void> {
+    return this.state === "open" ? this.transport.flush(maxWaitMs) : Promise.resolve();
+  }
+
+  /** Closes the link (idempotent) and tells the mesh once. */
+  close(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.transport.destroy();
+    this.handlers.closed(this);
+  }
+}

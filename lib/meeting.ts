@@ -1,0 +1,292 @@
+import mitt, { type Emitter, type Handler } from "mitt";
+import { util } from "peerjs";
+import { peerjsOpener, type BrokerOptions } from "./broker.js";
+import { MeshError } from "./errors.js";
+import { checkId, randomId } from "./ids.js";
+import { Mesh, type MeetingLeftReason, type MeshConfig, type MeshEnv, type ParticipantLeftReason } from "./mesh.js";
+import { simplePeerTransports } from "./webrtc.js";
+
+export type { MeetingLeftReason, ParticipantLeftReason };
+
+/** Where a meeting is in its life. `reconnecting`: joined, but the broker is unreachable (links keep working). */
+export type MeetingState = "idle" | "joining" | "joined" | "reconnecting" | "leaving" | "left";
+
+/** One person in the meeting, local or remote. */
+export interface Participant {
+  /** The participantId this participant joined with; unique within the meeting. */
+  readonly id: string;
+  /** The `name` it joined with (defaults to its id). Not unique. */
+  readonly displayName: string;
+  /** True for `meeting.localParticipant`. */
+  readonly local: boolean;
+  /** Why it left; null while it is in the meeting. */
+  readonly leftReason: ParticipantLeftReason | null;
+}
+
+/** The events a Meeting emits, each with its one payload. */
+export type MeetingEvents = {
+  /** join() completed; `participants` holds everyone already in the meeting. */
+  "meeting-joined": { meetingId: string; hostId: string };
+  /** We are out of the meeting: we left, the host ended it, or we lost every link. */
+  "meeting-left": { reason: MeetingLeftReason };
+  /** Someone joined after us. */
+  "participant-joined": Participant;
+  /** Someone is gone; `participant.leftReason` says why. */
+  "participant-left": Participant;
+  "host-changed": { hostId: string };
+  "meeting-state-changed": { state: MeetingState };
+  /** Something went wrong that did not end the meeting (e.g. a forged terminate was ignored). */
+  error: MeshError;
+};
+
+/** Options of {@link initMeeting}. */
+export interface MeetingConfig {
+  /** The meeting to join; everyone who uses the same id (and broker) meets. */
+  meetingId: string;
+  /** Unique within the meeting; default: random. */
+  participantId?: string;
+  /** Shown to others as `participant.displayName`; default: the participantId. */
+  name?: string;
+  /** The PeerJS broker; default: PeerJS's own defaults (its public cloud broker). */
+  broker?: BrokerOptions;
+  /** ICE servers for the links; default: PeerJS's default STUN list. Pass [] on a private network. */
+  iceServers?: RTCIceServer[];
+  /** How often each link proves it is alive, in ms (default 500). */
+  heartbeatInterval?: number;
+  /** Silence after which a participant counts as gone, in ms (default 2000). */
+  heartbeatTimeout?: number;
+  /** Bound on join(), in ms (default 15000). */
+  joinTimeout?: number;
+}
+
+// Which state may follow which: the only way the state changes is through setState().
+const TRANSITIONS: Record<MeetingState, readonly MeetingState[]> = {
+  idle: ["joining"],
+  joining: ["joined", "idle", "left"],
+  joined: ["reconnecting", "leaving", "left"],
+  reconnecting: ["joined", "leaving", "left"],
+  leaving: ["left"],
+  left: [],
+};
+
+class ParticipantRecord implements Participant {
+  leftReason: ParticipantLeftReason | null = null;
+  constructor(
+    readonly id: string,
+    readonly displayName: string,
+    readonly local: boolean,
+  ) {}
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new MeshError("invalid-argument", `${name} must be a positive number of milliseconds`);
+  }
+  return value;
+}
+
+/** A meeting as one participant sees it. Create it with {@link initMeeting}. */
+export class Meeting {
+  readonly meetingId: string;
+  /** Us. */
+  readonly localParticipant: Participant;
+  private readonly remote = new Map<string, ParticipantRecord>();
+  private readonly emitter: Emitter<MeetingEvents> = mitt<MeetingEvents>();
+  private readonly meshConfig: MeshConfig;
+  private readonly env: MeshEnv;
+  // One mesh per join attempt, so a failed join can simply be retried.
+  private mesh: Mesh | null = null;
+  private current: MeetingState = "idle";
+  private leaving: Promise<void> | null = null;
+
+  /** @internal Use {@link initMeeting}. */
+  constructor(config: MeetingConfig, env?: MeshEnv) {
+    if (typeof config !== "object" || config === null) {
+      throw new MeshError("invalid-argument", "initMeeting needs an options object with a meetingId");
+    }
+    this.meetingId = checkId("meetingId", config.meetingId);
+    const participantId = config.participantId === undefined ? randomId() : checkId("participantId", config.participantId);
+    const name = config.name ?? participantId;
+    if (typeof name !== "string" || name.length > 256) {
+      throw new MeshError("invalid-argument", "name must be a string of at most 256 characters");
+    }
+    if (config.iceServers !== undefined && !Array.isArray(config.iceServers)) {
+      throw new MeshError("invalid-argument", "iceServers must be an array of RTCIceServer");
+    }
+    const heartbeatInterval = positive("heartbeatInterval", config.heartbeatInterval, 500);
+    const heartbeatTimeout = positive("heartbeatTimeout", config.heartbeatTimeout, 2000);
+    if (heartbeatTimeout <= heartbeatInterval) {
+      throw new MeshError("invalid-argument", "heartbeatTimeout must be longer than heartbeatInterval");
+    }
+    const joinTimeout = positive("joinTimeout", config.joinTimeout, 15000);
+    this.localParticipant = new ParticipantRecord(participantId, name, true);
+    const iceServers = config.iceServers ?? util.defaultConfig.iceServers ?? [];
+    this.meshConfig = {
+      meetingId: this.meetingId,
+      participantId,
+      name,
+      heartbeatInterval,
+      heartbeatTimeout,
+      joinTimeout,
+      linkTimeout: 10000,
+    };
+    this.env = env ?? { openChannel: peerjsOpener(config.broker ?? {}), createTransport: simplePeerTransports(iceServers) };
+  }
+
+  /** Everyone else in the meeting, by participant id. */
+  get participants(): ReadonlyMap<string, Participant> {
+    return this.remote;
+  }
+
+  /** The current host's participant id; null before join() resolved. */
+  get hostId(): string | null {
+    return this.current === "idle" || this.current === "joining" ? null : (this.mesh?.hostId ?? null);
+  }
+
+  get isHost(): boolean {
+    return this.hostId === this.localParticipant.id;
+  }
+
+  get state(): MeetingState {
+    return this.current;
+  }
+
+  on<K extends keyof MeetingEvents>(type: K, handler: Handler<MeetingEvents[K]>): void {
+    this.emitter.on(type, handler);
+  }
+
+  off<K extends keyof MeetingEvents>(type: K, handler?: Handler<MeetingEvents[K]>): void {
+    this.emitter.off(type, handler);
+  }
+
+  /**
+   * Joins the meeting: registers at the broker, becomes host if nobody is, else asks the host in and links
+   * to every participant. Resolves after `meeting-joined`. Rejects with a {@link MeshError}:
+   * `already-joined`, `duplicate-participant`, `broker-unreachable`, `host-unreachable`.
+   * A failed join leaves the meeting `idle`, so join() may be called again.
+   */
+  async join(): Promise<void> {
+    if (this.current !== "idle") {
+      throw new MeshError(
+        "already-joined",
+        this.current === "left" ? "this meeting is over; create a new one with initMeeting()" : `already ${this.current}`,
+      );
+    }
+    this.setState("joining");
+    const mesh = new Mesh(this.meshConfig, this.env);
+    this.mesh = mesh;
+    this.wireMesh(mesh);
+    try {
+      await mesh.join();
+    } catch (error) {
+      const failure = error instanceof MeshError ? error : new MeshError("broker-unreachable", String(error), { cause: error });
+      this.mesh = null;
+      this.remote.clear();
+      this.setState(failure.code === "meeting-ended" ? "left" : "idle");
+      throw failure;
+    }
+    this.setState("joined");
+    this.emit("meeting-joined", { meetingId: this.meetingId, hostId: mesh.hostId ?? this.localParticipant.id });
+  }
+
+  /**
+   * Leaves the meeting; everyone else stays. Says goodbye on every link (naming the next host if we are
+   * host), then closes our links and our broker registration. Emits `meeting-left` with reason `left`.
+   * Rejects with `not-joined` before join() resolved; once left, calling it again does nothing.
+   */
+  leave(): Promise<void> {
+    if (this.current === "leaving" || this.current === "left") return this.leaving ?? Promise.resolve();
+    if (this.current !== "joined" && this.current !== "reconnecting") {
+      return Promise.reject(new MeshError("not-joined", "leave() needs a joined meeting; join() has not resolved"));
+    }
+    this.setState("leaving");
+    this.leaving = this.mesh?.leave() ?? Promise.resolve();
+    return this.leaving;
+  }
+
+  /**
+   * Ends the meeting for everyone: every participant, us included, emits `meeting-left` with reason
+   * `ended`. Only the host, or the last participant left, may: anyone else gets `not-host` and nothing
+   * is sent. Rejects with `not-joined` before join() resolved.
+   */
+  end(): Promise<void> {
+    if (this.current === "leaving" || this.current === "left") {
+      return Promise.reject(new MeshError("not-joined", "this meeting is already over for us"));
+    }
+    if (this.current !== "joined" && this.current !== "reconnecting") {
+      return Promise.reject(new MeshError("not-joined", "end() needs a joined meeting; join() has not resolved"));
+    }
+    const mesh = this.mesh;
+    if (!mesh?.mayEnd) {
+      return Promise.reject(
+        new MeshError("not-host", `only the host (${mesh?.hostId}) or the last participant left may end the meeting`),
+      );
+    }
+    this.setState("leaving");
+    this.leaving = mesh.end();
+    return this.leaving;
+  }
+
+  private wireMesh(mesh: Mesh): void {
+    const events = mesh.events;
+    events.on("member-joined", (member) => {
+      const participant = new ParticipantRecord(member.id, member.name, false);
+      const replaced = this.remote.get(member.id);
+      this.remote.set(member.id, participant);
+      // Members who were there before us are listed by meeting-joined, not announced one by one.
+      if (this.current !== "joining" && !replaced) this.emit("participant-joined", participant);
+    });
+    events.on("member-left", ({ member, reason }) => {
+      const participant = this.remote.get(member.id);
+      if (!participant) return;
+      this.remote.delete(member.id);
+      participant.leftReason = reason;
+      if (this.current !== "joining") this.emit("participant-left", participant);
+    });
+    events.on("host-changed", ({ hostId }) => {
+      if (this.current !== "joining") this.emit("host-changed", { hostId });
+    });
+    events.on("signaling", ({ up }) => {
+      if (up && this.current === "reconnecting") this.setState("joined");
+      else if (!up && this.current === "joined") {
+        this.setState("reconnecting");
+        this.emit("error", new MeshError("signaling-lost", "lost the broker; links keep working, newcomers wait"));
+      }
+    });
+    events.on("error", (error) => this.emit("error", error));
+    events.on("closed", ({ reason }) => {
+      if (this.current === "left") return;
+      this.setState("left");
+      this.emit("meeting-left", { reason });
+    });
+  }
+
+  // The one place the state changes; refuses any transition the table does not list.
+  private setState(next: MeetingState): void {
+    if (!TRANSITIONS[this.current].includes(next)) return;
+    this.current = next;
+    this.emit("meeting-state-changed", { state: next });
+  }
+
+  // An app handler that throws must not break the meeting's bookkeeping; its error is rethrown on
+  // its own stack, where the app's global error handler sees it.
+  private emit<K extends keyof MeetingEvents>(type: K, payload: MeetingEvents[K]): void {
+    const handlers = this.emitter.all.get(type);
+    if (!handlers) return;
+    for (const handler of [...handlers] as Handler<MeetingEvents[K]>[]) {
+      try {
+        handler(payload);
+      } catch (error) {
+        setTimeout(() => {
+          throw error;
+        }, 0);
+      }
+    }
+  }
+}
+
+/** Creates a meeting; nothing is sent until {@link Meeting.join}. Throws `invalid-id` / `invalid-argument`. */
+export function initMeeting(config: MeetingConfig): Meeting {
+  return new Meeting(config);
+}

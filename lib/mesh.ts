@@ -1,0 +1,511 @@
+import mitt from "mitt";
+import { ChannelOpenError, type OpenChannel, type SignalChannel } from "./broker.js";
+import { MeshError } from "./errors.js";
+import { anchorBrokerId, participantBrokerId, participantFromBrokerId, randomId } from "./ids.js";
+import { Link, type CreateTransport } from "./link.js";
+import { parseSignal, type LinkMessage, type SignalData, type SignalMessage } from "./protocol.js";
+
+/** Why a remote participant is no longer in the meeting. */
+export type ParticipantLeftReason = "left" | "connection-lost";
+/** Why the local participant is no longer in the meeting. */
+export type MeetingLeftReason = "left" | "ended" | "connection-lost";
+
+export interface MeshConfig {
+  meetingId: string;
+  participantId: string;
+  name: string;
+  heartbeatInterval: number;
+  heartbeatTimeout: number;
+  joinTimeout: number;
+  /** How long a link may take to open and say hello before it is given up. */
+  linkTimeout: number;
+}
+
+/** Everything the mesh needs from the outside world; swapped for in-memory fakes in unit tests. */
+export interface MeshEnv {
+  openChannel: OpenChannel;
+  createTransport: CreateTransport;
+}
+
+export interface Member {
+  readonly id: string;
+  readonly name: string;
+  /** Join order assigned by the host that admitted this member; the lowest succeeds the host. */
+  readonly seq: number;
+}
+
+export type MeshEvents = {
+  "member-joined": Member;
+  "member-left": { member: Member; reason: ParticipantLeftReason };
+  "host-changed": { hostId: string };
+  signaling: { up: boolean };
+  /** The mesh is over for us; it has already released everything. */
+  closed: { reason: MeetingLeftReason };
+  error: MeshError;
+};
+
+// How long a newcomer waits for the anchor to answer a knock before trying to claim it again.
+const KNOCK_WAIT_MS = 2000;
+// Bounds for the goodbye and terminate handshakes (acks or link closes end them sooner).
+const BYE_WAIT_MS = 500;
+const END_WAIT_MS = 1000;
+const END_RESEND_MS = 200;
+// A successor retries the anchor this often while the old holder's registration lingers.
+const CLAIM_RETRY_MS = 200;
+// With nobody left to talk to, this many failed claims mean the meeting lives on elsewhere.
+const CLAIM_ATTEMPTS_WHEN_ALONE = 15;
+const REGISTER_TIMEOUT_MS = 5000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits for `promise`, but no longer than `ms`; leaves no timer behind. */
+function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, Math.max(0, ms));
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Membership of one meeting over a full mesh: the join handshake through the anchor, one link per
+ * remote participant, the roster, who is host, goodbyes, terminates and heartbeats.
+ */
+export class Mesh {
+  readonly events = mitt<MeshEvents>();
+  readonly members = new Map<string, Member>();
+  hostId: string | null = null;
+  /** Messages dropped because they were malformed, by sender. */
+  readonly dropped = new Map<string, number>();
+
+  private seq = -1;
+  private nextSeq = 1;
+  private self: SignalChannel | null = null;
+  private anchor: SignalChannel | null = null;
+  private claiming = false;
+  private readonly links = new Map<string, Link>();
+  // Host only: admitted newcomers whose hello has not arrived yet, so later newcomers link to them too.
+  private readonly pending = new Map<string, { seq: number; until: number }>();
+  private readonly linkWaiters = new Map<Link, () => void>();
+  private welcomeWaiter: ((welcome: Extract<SignalMessage, { t: "welcome" }>) => void) | null = null;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private phase: "idle" | "joining" | "joined" | "closing" | "closed" = "idle";
+  // Whether join() completed; a mesh that never joined reports failure through join(), not "closed".
+  private joined = false;
+  private readonly selfBrokerId: string;
+  private readonly anchorId: string;
+
+  constructor(
+    private readonly config: MeshConfig,
+    private readonly env: MeshEnv,
+  ) {
+    this.selfBrokerId = participantBrokerId(config.meetingId, config.participantId);
+    this.anchorId = anchorBrokerId(config.meetingId);
+  }
+
+  get id(): string {
+    return this.config.participantId;
+  }
+
+  get isHost(): boolean {
+    return this.hostId === this.config.participantId;
+  }
+
+  /** Registers at the broker, becomes host or knocks on the host, and links to every member. */
+  async join(): Promise<void> {
+    this.phase = "joining";
+    const deadline = performance.now() + this.config.joinTimeout;
+    const remaining = (): number => Math.max(1, deadline - performance.now());
+    try {
+      this.self = await this.register(this.selfBrokerId, Math.min(REGISTER_TIMEOUT_MS, remaining()));
+    } catch (error) {
+      this.phase = "closed";
+      throw error instanceof ChannelOpenError && error.kind === "id-taken"
+        ? new MeshError(
+            "duplicate-participant",
+            `participant ${this.config.participantId} is already in meeting ${this.config.meetingId}`,
+          )
+        : new MeshError("broker-unreachable", `cannot reach the broker: ${String((error as Error).message)}`, {
+            cause: error,
+          });
+    }
+    this.self.onMessage = (src, payload) => this.onSelfSignal(src, payload);
+    this.self.onStatus = (up) => this.events.emit("signaling", { up });
+    this.ticker = setInterval(() => this.tick(), Math.max(50, Math.floor(this.config.heartbeatInterval / 2)));
+
+    try {
+      for (;;) {
+        if (this.phase !== "joining") throw this.abortedJoin();
+        const anchor = await this.tryClaimAnchor(Math.min(REGISTER_TIMEOUT_MS, remaining()));
+        if (anchor) {
+          this.seq = 0;
+          this.hostId = this.id;
+          this.nextSeq = 1;
+          break;
+        }
+        const welcome = await this.knock(Math.min(KNOCK_WAIT_MS, remaining()));
+        if (welcome) {
+          await this.linkToRoster(welcome, deadline);
+          break;
+        }
+        if (performance.now() >= deadline) {
+          throw new MeshError(
+            "host-unreachable",
+            `the host of meeting ${this.config.meetingId} did not answer within ${this.config.joinTimeout} ms`,
+          );
+        }
+      }
+    } catch (error) {
+      this.release();
+      this.phase = "closed";
+      throw error;
+    }
+    if (this.phase !== "joining") {
+      this.release();
+      throw this.abortedJoin();
+    }
+    this.phase = "joined";
+    this.joined = true;
+  }
+
+  private abortedJoin(): MeshError {
+    return new MeshError("meeting-ended", "the meeting ended while we were joining");
+  }
+
+  private async register(id: string, timeoutMs: number): Promise<SignalChannel> {
+    return this.env.openChannel(id, timeoutMs);
+  }
+
+  /** Resolves with the anchor channel, or null when someone else holds it. */
+  private async tryClaimAnchor(timeoutMs: number): Promise<SignalChannel | null> {
+    try {
+      const anchor = await this.register(this.anchorId, timeoutMs);
+      if (this.phase === "closing" || this.phase === "closed") {
+        anchor.close();
+        return null;
+      }
+      this.anchor = anchor;
+      anchor.onMessage = (src, payload) => this.onAnchorSignal(src, payload);
+      return anchor;
+    } catch (error) {
+      if (error instanceof ChannelOpenError && error.kind === "id-taken") return null;
+      throw new MeshError("broker-unreachable", `cannot reach the broker: ${String((error as Error).message)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  private knock(timeoutMs: number): Promise<Extract<SignalMessage, { t: "welcome" }> | null> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.welcomeWaiter = null;
+        resolve(null);
+      }, timeoutMs);
+      this.welcomeWaiter = (welcome) => {
+        clearTimeout(timer);
+        this.welcomeWaiter = null;
+        resolve(welcome);
+      };
+      this.self?.send(this.anchorId, { mm: 1, t: "knock", name: this.config.name });
+    });
+  }
+
+  private async linkToRoster(welcome: Extract<SignalMessage, { t: "welcome" }>, deadline: number): Promise<void> {
+    this.seq = welcome.seq;
+    this.hostId = welcome.hostId;
+    const waits: Promise<void>[] = [];
+    for (const member of welcome.members) {
+      if (member.id === this.id) continue;
+      const link = this.links.get(member.id) ?? this.startLink(member.id, randomId(), true);
+      if (!link.ready) waits.push(new Promise<void>((resolve) => this.linkWaiters.set(link, resolve)));
+    }
+    // Links that fail are dropped by the ticker's link timeout, which also resolves their waiters.
+    await bounded(Promise.all(waits), deadline - performance.now());
+  }
+
+  // ---- signaling -------------------------------------------------------------------------
+
+  private onAnchorSignal(src: string, payload: unknown): void {
+    const message = parseSignal(payload);
+    const from = participantFromBrokerId(this.config.meetingId, src);
+    if (message === null || message.t !== "knock" || from === null) return this.countDropped(src);
+    if (from === this.id || !this.isHost || this.anchor === null) return;
+    // A knock from someone we are linked with means that participant restarted; its old link is dead.
+    const seq = this.nextSeq++;
+    this.pending.set(from, { seq, until: performance.now() + this.config.linkTimeout });
+    const members = [{ id: this.id, seq: this.seq }];
+    for (const member of this.members.values()) if (member.id !== from) members.push({ id: member.id, seq: member.seq });
+    for (const [id, entry] of this.pending) if (id !== from) members.push({ id, seq: entry.seq });
+    this.anchor.send(src, { mm: 1, t: "welcome", hostId: this.id, seq, members });
+  }
+
+  private onSelfSignal(src: string, payload: unknown): void {
+    const message = parseSignal(payload);
+    if (message === null) return this.countDropped(src);
+    if (message.t === "welcome") {
+      // Only the anchor's holder can send from the anchor id: the broker stamps `src`.
+      if (src === this.anchorId && this.welcomeWaiter) this.welcomeWaiter(message);
+      return;
+    }
+    if (message.t !== "signal") return this.countDropped(src);
+    const from = participantFromBrokerId(this.config.meetingId, src);
+    if (from === null || from === this.id) return this.countDropped(src);
+    if (this.phase !== "joining" && this.phase !== "joined") return;
+    const current = this.links.get(from);
+    if (current && current.linkId === message.link) {
+      current.signal(message.data);
+      return;
+    }
+    if (message.data["type"] !== "offer") return; // a late signal of a link we already dropped
+    if (current && current.state === "connecting" && current.initiator && this.selfBrokerId < src) {
+      return; // both sides offered at once: the offer from the lower broker id wins
+    }
+    current?.close();
+    const link = this.startLink(from, message.link, false);
+    link.signal(message.data);
+  }
+
+  private startLink(remoteId: string, linkId: string, initiator: boolean): Link {
+    const link = new Link(
+      remoteId,
+      linkId,
+      initiator,
+      this.env.createTransport(initiator),
+      {
+        signal: (l, data) => this.sendSignal(l, data),
+        open: (l) => l.send({ v: 1, t: "hello", name: this.config.name, seq: this.seq, hostId: this.hostId }),
+        message: (l, message) => this.onLinkMessage(l, message),
+        malformed: (l) => this.countDropped(l.remoteId),
+        closed: (l) => this.onLinkClosed(l),
+      },
+      performance.now(),
+    );
+    this.links.set(remoteId, link);
+    return link;
+  }
+
+  private sendSignal(link: Link, data: SignalData): void {
+    this.self?.send(participantBrokerId(this.config.meetingId, link.remoteId), {
+      mm: 1,
+      t: "signal",
+      link: link.linkId,
+      data,
+    });
+  }
+
+  private countDropped(from: string): void {
+    this.dropped.set(from, (this.dropped.get(from) ?? 0) + 1);
+  }
+
+  // ---- link messages ---------------------------------------------------------------------
+
+  private readonly ackWaiters = new Map<Link, () => void>();
+
+  private onLinkMessage(link: Link, message: LinkMessage): void {
+    if (message.t === "bye-ack" || message.t === "end-ack") {
+      this.ackWaiters.get(link)?.();
+      return;
+    }
+    // Once we are on our way out, or this link was replaced, nothing else it says matters.
+    if (this.links.get(link.remoteId) !== link || (this.phase !== "joined" && this.phase !== "joining")) return;
+    switch (message.t) {
+      case "hello": {
+        if (link.ready) return;
+        link.ready = true;
+        const member: Member = { id: link.remoteId, name: message.name, seq: message.seq };
+        this.pending.delete(member.id);
+        if (this.isHost) this.nextSeq = Math.max(this.nextSeq, member.seq + 1);
+        this.members.set(member.id, member);
+        this.linkWaiters.get(link)?.();
+        this.linkWaiters.delete(link);
+        this.events.emit("member-joined", member);
+        return;
+      }
+      case "ping":
+        return;
+      case "bye":
+        link.send({ v: 1, t: "bye-ack" });
+        void link.flush(100).then(() => link.close());
+        this.removeMember(link.remoteId, "left", message.successor);
+        return;
+      case "end":
+        if (link.remoteId !== this.hostId) {
+          this.events.emit(
+            "error",
+            new MeshError(
+              "unauthorized-terminate",
+              `participant ${link.remoteId} tried to end the meeting but is not the host; ignored`,
+              { participantId: link.remoteId },
+            ),
+          );
+          return;
+        }
+        link.send({ v: 1, t: "end-ack", nonce: message.nonce });
+        this.phase = "closing";
+        void link.flush(200).then(() => this.close("ended"));
+        return;
+    }
+  }
+
+  private onLinkClosed(link: Link): void {
+    this.linkWaiters.get(link)?.();
+    this.linkWaiters.delete(link);
+    this.ackWaiters.get(link)?.();
+    if (this.links.get(link.remoteId) !== link) return;
+    this.links.delete(link.remoteId);
+    if (this.phase === "joined" || this.phase === "joining") this.removeMember(link.remoteId, "connection-lost", null);
+  }
+
+  private removeMember(id: string, reason: ParticipantLeftReason, successor: string | null): void {
+    const link = this.links.get(id);
+    if (reason === "left" && link) {
+      this.links.delete(id);
+    }
+    const member = this.members.get(id);
+    if (!member) return;
+    this.members.delete(id);
+    this.events.emit("member-left", { member, reason });
+    if (id === this.hostId) this.electHost(successor);
+    else if (this.members.size === 0 && !this.isHost && this.phase === "joined") this.electHost(null);
+  }
+
+  /** Everyone computes the same successor: the one the old host named, else the earliest joiner. */
+  private electHost(named: string | null): void {
+    const next = named !== null && (named === this.id || this.members.has(named)) ? named : this.earliest(null);
+    if (next === this.hostId) return;
+    this.hostId = next;
+    this.events.emit("host-changed", { hostId: next });
+    if (next === this.id) void this.claimAnchorAsSuccessor();
+  }
+
+  /** The earliest joiner among the members and us, leaving out `except`; ties go to the lower id. */
+  private earliest(except: string | null): string {
+    let best = { id: this.id, seq: this.seq };
+    if (best.id === except) best = { id: "", seq: Number.MAX_SAFE_INTEGER };
+    for (const member of this.members.values()) {
+      if (member.id === except) continue;
+      if (member.seq < best.seq || (member.seq === best.seq && member.id < best.id)) best = member;
+    }
+    return best.id;
+  }
+
+  private async claimAnchorAsSuccessor(): Promise<void> {
+    if (this.claiming || this.anchor) return;
+    this.claiming = true;
+    try {
+      let failures = 0;
+      while (this.isHost && this.anchor === null && (this.phase === "joined" || this.phase === "joining")) {
+        let anchor: SignalChannel | null = null;
+        try {
+          anchor = await this.tryClaimAnchor(REGISTER_TIMEOUT_MS);
+        } catch {
+          // The broker is down: keep trying; the meeting goes on without newcomers meanwhile.
+        }
+        if (anchor) {
+          let maxSeq = this.seq;
+          for (const member of this.members.values()) maxSeq = Math.max(maxSeq, member.seq);
+          this.nextSeq = maxSeq + 1;
+          return;
+        }
+        failures++;
+        // Alone, and someone else holds the anchor: the meeting goes on without us.
+        if (this.members.size === 0 && failures >= CLAIM_ATTEMPTS_WHEN_ALONE && this.links.size === 0) {
+          this.close("connection-lost");
+          return;
+        }
+        await sleep(this.members.size === 0 ? CLAIM_RETRY_MS : Math.min(1000, CLAIM_RETRY_MS * failures));
+      }
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  // ---- heartbeats ------------------------------------------------------------------------
+
+  private tick(): void {
+    const now = performance.now();
+    for (const link of [...this.links.values()]) {
+      if (link.state === "open") {
+        if (now - link.lastHeard > this.config.heartbeatTimeout) link.close();
+        else if (now - link.lastSent >= this.config.heartbeatInterval) link.send({ v: 1, t: "ping" });
+      } else if (now - link.createdAt > this.config.linkTimeout) {
+        link.close();
+      }
+      if (link.state === "open" && !link.ready && now - link.createdAt > this.config.linkTimeout) link.close();
+    }
+    for (const [id, entry] of this.pending) if (entry.until < now) this.pending.delete(id);
+  }
+
+  // ---- leaving ---------------------------------------------------------------------------
+
+  /** Says goodbye on every link (naming a successor when we are host), then releases everything. */
+  async leave(): Promise<void> {
+    if (this.phase !== "joined") return;
+    this.phase = "closing";
+    const successor = this.isHost && this.members.size > 0 ? this.earliest(this.id) : null;
+    // Release the anchor first so the successor's first claim succeeds.
+    this.anchor?.close();
+    this.anchor = null;
+    await this.handshake({ v: 1, t: "bye", successor }, BYE_WAIT_MS, 0);
+    this.close("left");
+  }
+
+  /** Ends the meeting for everyone. The caller has checked that we may. */
+  async end(): Promise<void> {
+    if (this.phase !== "joined") return;
+    this.phase = "closing";
+    await this.handshake({ v: 1, t: "end", nonce: randomId(16) }, END_WAIT_MS, END_RESEND_MS);
+    this.close("ended");
+  }
+
+  /** True when end() is allowed: we are host, or nobody else is left. */
+  get mayEnd(): boolean {
+    return this.isHost || this.members.size === 0;
+  }
+
+  // Sends `message` on every open link and waits for each to ack or close, within `waitMs`,
+  // resending every `resendMs` (0: never) on links that have not answered.
+  private async handshake(message: LinkMessage, waitMs: number, resendMs: number): Promise<void> {
+    const outstanding = new Set([...this.links.values()].filter((l) => l.state === "open"));
+    if (outstanding.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        clearInterval(resend);
+        for (const link of outstanding) this.ackWaiters.delete(link);
+        resolve();
+      };
+      const timer = setTimeout(finish, waitMs);
+      const resend = resendMs > 0 ? setInterval(() => outstanding.forEach((l) => l.send(message)), resendMs) : undefined;
+      for (const link of outstanding) {
+        this.ackWaiters.set(link, () => {
+          this.ackWaiters.delete(link);
+          outstanding.delete(link);
+          if (outstanding.size === 0) finish();
+        });
+        link.send(message);
+      }
+    });
+  }
+
+  private release(): void {
+    clearInterval(this.ticker);
+    for (const link of [...this.links.values()]) link.close();
+    this.links.clear();
+    this.anchor?.close();
+    this.anchor = null;
+    this.self?.close();
+    this.self = null;
+  }
+
+  /** Releases links and broker registrations and reports why, once. */
+  close(reason: MeetingLeftReason): void {
+    if (this.phase === "closed") return;
+    this.phase = "closed";
+    this.release();
+    this.members.clear();
+    if (this.joined) this.events.emit("closed", { reason });
+  }
+}

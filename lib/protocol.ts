@@ -1,0 +1,162 @@
+// The wire protocol: what travels over a link's data channel (LinkMessage) and what
+// travels through the broker (SignalMessage). Every incoming message goes through
+// parseLink()/parseSignal(): anything that is not exactly one of these shapes is
+// dropped (null), never thrown. Parsed messages are rebuilt field by field, so no
+// key of the input (`__proto__` included) reaches the rest of the library.
+
+/** Version of the link protocol; a message with another `v` is dropped. */
+export const PROTOCOL_VERSION = 1;
+/** Longest accepted encoded link message, in UTF-16 code units. */
+export const MAX_LINK_MESSAGE = 16 * 1024;
+/** Longest accepted signal payload (SDP offers are a few KB). */
+export const MAX_SIGNAL_MESSAGE = 64 * 1024;
+const MAX_NAME = 256;
+const MAX_TOKEN = 128;
+const MAX_MEMBERS = 256;
+
+export type LinkMessage =
+  /** First message each side sends once the channel opens. */
+  | { v: 1; t: "hello"; name: string; seq: number; hostId: string | null }
+  /** Keeps the link alive; any message counts, this one is sent when nothing else was. */
+  | { v: 1; t: "ping" }
+  /** The sender leaves; `successor` is named when the sender was the host. */
+  | { v: 1; t: "bye"; successor: string | null }
+  | { v: 1; t: "bye-ack" }
+  /** The host ends the meeting for everyone. */
+  | { v: 1; t: "end"; nonce: string }
+  | { v: 1; t: "end-ack"; nonce: string };
+
+export type LinkMessageType = LinkMessage["t"];
+
+/** Opaque WebRTC signaling data (offer, answer, ICE candidate, renegotiation). */
+export type SignalData = Record<string, unknown>;
+
+export type SignalMessage =
+  /** Newcomer -> anchor: let me in. */
+  | { mm: 1; t: "knock"; name: string }
+  /** Anchor -> newcomer: your join number and whom to link with. */
+  | { mm: 1; t: "welcome"; hostId: string; seq: number; members: { id: string; seq: number }[] }
+  /** Participant -> participant: WebRTC signaling for one link instance. */
+  | { mm: 1; t: "signal"; link: string; data: SignalData };
+
+type Obj = { readonly [key: string]: unknown };
+
+function isObj(value: unknown): value is Obj {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function isStr(value: unknown, max: number): value is string {
+  return typeof value === "string" && value.length <= max;
+}
+function isSeq(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+function decode(raw: unknown, max: number): Obj | null {
+  if (typeof raw !== "string" || raw.length > max) return null;
+  try {
+    const value: unknown = JSON.parse(raw);
+    return isObj(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+export function encodeLink(message: LinkMessage): string {
+  return JSON.stringify(message);
+}
+
+/** Parses one data-channel message; null for anything malformed. */
+export function parseLink(raw: unknown): LinkMessage | null {
+  const m = decode(raw, MAX_LINK_MESSAGE);
+  if (m === null || m["v"] !== PROTOCOL_VERSION) return null;
+  switch (m["t"]) {
+    case "hello": {
+      const { name, seq, hostId } = m;
+      if (!isStr(name, MAX_NAME) || !isSeq(seq) || !(hostId === null || isStr(hostId, MAX_TOKEN))) return null;
+      return { v: 1, t: "hello", name, seq, hostId };
+    }
+    case "ping":
+      return { v: 1, t: "ping" };
+    case "bye": {
+      const { successor } = m;
+      if (!(successor === null || isStr(successor, MAX_TOKEN))) return null;
+      return { v: 1, t: "bye", successor };
+    }
+    case "bye-ack":
+      return { v: 1, t: "bye-ack" };
+    case "end":
+    case "end-ack": {
+      const { nonce } = m;
+      if (!isStr(nonce, MAX_TOKEN) || nonce.length === 0) return null;
+      return { v: 1, t: m["t"], nonce };
+    }
+    default:
+      return null;
+  }
+}
+
+function parseSignalData(value: unknown): SignalData | null {
+  if (!isObj(value)) return null;
+  const { type } = value;
+  if (type === "offer" || type === "answer") {
+    const { sdp } = value;
+    return isStr(sdp, MAX_SIGNAL_MESSAGE) ? { type, sdp } : null;
+  }
+  if (type === "candidate") {
+    const c = value["candidate"];
+    if (!isObj(c) || !isStr(c["candidate"], 4096)) return null;
+    const candidate: Record<string, unknown> = { candidate: c["candidate"] };
+    if (c["sdpMid"] === null || isStr(c["sdpMid"], 64)) candidate["sdpMid"] = c["sdpMid"];
+    if (c["sdpMLineIndex"] === null || isSeq(c["sdpMLineIndex"])) candidate["sdpMLineIndex"] = c["sdpMLineIndex"];
+    if (c["usernameFragment"] === null || isStr(c["usernameFragment"], 256))
+      candidate["usernameFragment"] = c["usernameFragment"];
+    return { type, candidate };
+  }
+  if (type === "renegotiate") return { type, renegotiate: true };
+  if (type === "transceiverRequest") {
+    const r = value["transceiverRequest"];
+    if (!isObj(r) || (r["kind"] !== "audio" && r["kind"] !== "video")) return null;
+    return { type, transceiverRequest: { kind: r["kind"], init: {} } };
+  }
+  return null;
+}
+
+/**
+ * Parses a payload relayed by the broker; null for anything that is not ours or malformed.
+ * The broker already JSON-decoded the envelope, so this takes a value, not text.
+ */
+export function parseSignal(payload: unknown): SignalMessage | null {
+  if (!isObj(payload) || payload["mm"] !== 1) return null;
+  // Bound the work before looking deeper: the broker relays anything any client sends.
+  let size: number;
+  try {
+    size = JSON.stringify(payload).length;
+  } catch {
+    return null;
+  }
+  if (size > MAX_SIGNAL_MESSAGE) return null;
+  switch (payload["t"]) {
+    case "knock": {
+      const { name } = payload;
+      return isStr(name, MAX_NAME) ? { mm: 1, t: "knock", name } : null;
+    }
+    case "welcome": {
+      const { hostId, seq, members } = payload;
+      if (!isStr(hostId, MAX_TOKEN) || !isSeq(seq) || !Array.isArray(members) || members.length > MAX_MEMBERS)
+        return null;
+      const clean: { id: string; seq: number }[] = [];
+      for (const entry of members as unknown[]) {
+        if (!isObj(entry) || !isStr(entry["id"], MAX_TOKEN) || !isSeq(entry["seq"])) return null;
+        clean.push({ id: entry["id"], seq: entry["seq"] });
+      }
+      return { mm: 1, t: "welcome", hostId, seq, members: clean };
+    }
+    case "signal": {
+      const { link } = payload;
+      const data = parseSignalData(payload["data"]);
+      if (!isStr(link, MAX_TOKEN) || link.length === 0 || data === null) return null;
+      return { mm: 1, t: "signal", link, data };
+    }
+    default:
+      return null;
+  }
+}
