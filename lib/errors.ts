@@ -10,6 +10,8 @@
  * - `duplicate-participant`: another tab is already in this meeting with the same participantId.
  * - `broker-unreachable`: the PeerJS broker could not be reached (or refused us) in time.
  * - `host-unreachable`: the meeting's host never answered our knock before the join timeout.
+ * - `payload-too-large`: `send()` got more than 16 KiB of JSON.
+ * - `unknown-participant`: `send({ to })` names nobody in the meeting.
  * - `unauthorized-terminate`: a participant who is not the host tried to end the meeting; it was ignored.
  * - `protocol-violation`: a malformed or unexpected message arrived on a link and was dropped.
  * - `signaling-lost`: the connection to the broker dropped; links keep working, newcomers cannot join until it is back.
@@ -24,6 +26,8 @@ export type MeshErrorCode =
   | "duplicate-participant"
   | "broker-unreachable"
   | "host-unreachable"
+  | "payload-too-large"
+  | "unknown-participant"
   | "unauthorized-terminate"
   | "protocol-violation"
   | "signaling-lost";

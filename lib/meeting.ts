@@ -4,9 +4,10 @@ import { peerjsOpener, type BrokerOptions } from "./broker.js";
 import { MeshError } from "./errors.js";
 import { checkId, randomId } from "./ids.js";
 import { Mesh, type MeetingLeftReason, type MeshConfig, type MeshEnv, type ParticipantLeftReason } from "./mesh.js";
+import { MAX_APP_PAYLOAD, type JsonValue } from "./protocol.js";
 import { simplePeerTransports } from "./webrtc.js";
 
-export type { MeetingLeftReason, ParticipantLeftReason };
+export type { JsonValue, MeetingLeftReason, ParticipantLeftReason };
 
 /** Where a meeting is in its life. `reconnecting`: joined, but the broker is unreachable (links keep working). */
 export type MeetingState = "idle" | "joining" | "joined" | "reconnecting" | "leaving" | "left";
@@ -34,6 +35,8 @@ export type MeetingEvents = {
   /** Someone is gone; `participant.leftReason` says why. */
   "participant-left": Participant;
   "host-changed": { hostId: string };
+  /** App data from `meeting.send()` of another participant; `direct` when it was sent to us only. */
+  message: { participant: Participant; payload: JsonValue; direct: boolean };
   "meeting-state-changed": { state: MeetingState };
   /** Something went wrong that did not end the meeting (e.g. a forged terminate was ignored). */
   error: MeshError;
@@ -228,6 +231,33 @@ export class Meeting {
     return this.leaving;
   }
 
+  /**
+   * Sends app data (chat, state, anything JSON can encode, up to 16 KiB encoded) to every other
+   * participant, or to one with `{ to: participantId }`. Each receiver emits `message` once; order is
+   * kept per sender. Throws `not-joined`, `invalid-argument`, `payload-too-large` or `unknown-participant`.
+   */
+  send(payload: JsonValue, options?: { to?: string }): void {
+    const mesh = this.mesh;
+    if (!mesh || (this.current !== "joined" && this.current !== "reconnecting")) {
+      throw new MeshError("not-joined", "send() needs a joined meeting");
+    }
+    let encoded: string | undefined;
+    try {
+      encoded = JSON.stringify(payload);
+    } catch (error) {
+      throw new MeshError("invalid-argument", "send() takes a JSON value", { cause: error });
+    }
+    if (encoded === undefined) throw new MeshError("invalid-argument", "send() takes a JSON value");
+    if (encoded.length > MAX_APP_PAYLOAD) {
+      throw new MeshError("payload-too-large", `payload is ${encoded.length} characters of JSON; the limit is ${MAX_APP_PAYLOAD}`);
+    }
+    const to = options?.to;
+    if (to !== undefined && !this.remote.has(to)) {
+      throw new MeshError("unknown-participant", `no participant ${JSON.stringify(to)} in this meeting`);
+    }
+    mesh.sendApp(JSON.parse(encoded) as JsonValue, to ?? null);
+  }
+
   private wireMesh(mesh: Mesh): void {
     const events = mesh.events;
     events.on("member-joined", (member) => {
@@ -243,6 +273,10 @@ export class Meeting {
       this.remote.delete(member.id);
       participant.leftReason = reason;
       if (this.current !== "joining") this.emit("participant-left", participant);
+    });
+    events.on("member-message", ({ member, payload, direct }) => {
+      const participant = this.remote.get(member.id);
+      if (participant) this.emit("message", { participant, payload, direct });
     });
     events.on("host-changed", ({ hostId }) => {
       if (this.current !== "joining") this.emit("host-changed", { hostId });

@@ -3,7 +3,7 @@ import { ChannelOpenError, type OpenChannel, type SignalChannel } from "./broker
 import { MeshError } from "./errors.js";
 import { anchorBrokerId, participantBrokerId, participantFromBrokerId, randomId } from "./ids.js";
 import { Link, type CreateTransport } from "./link.js";
-import { parseSignal, type LinkMessage, type SignalData, type SignalMessage } from "./protocol.js";
+import { parseSignal, type JsonValue, type LinkMessage, type SignalData, type SignalMessage } from "./protocol.js";
 
 /** Why a remote participant is no longer in the meeting. */
 export type ParticipantLeftReason = "left" | "connection-lost";
@@ -38,6 +38,7 @@ export type MeshEvents = {
   "member-joined": Member;
   "member-left": { member: Member; reason: ParticipantLeftReason };
   "host-changed": { hostId: string };
+  "member-message": { member: Member; payload: JsonValue; direct: boolean };
   signaling: { up: boolean };
   /** The mesh is over for us; it has already released everything. */
   closed: { reason: MeetingLeftReason };
@@ -325,6 +326,11 @@ export class Mesh {
       }
       case "ping":
         return;
+      case "app": {
+        const member = this.members.get(link.remoteId);
+        if (member) this.events.emit("member-message", { member, payload: message.payload, direct: message.direct });
+        return;
+      }
       case "bye":
         link.send({ v: 1, t: "bye-ack" });
         void link.flush(100).then(() => link.close());
@@ -458,6 +464,17 @@ export class Mesh {
     this.phase = "closing";
     await this.handshake({ v: 1, t: "end", nonce: randomId(16) }, END_WAIT_MS, END_RESEND_MS);
     this.close("ended");
+  }
+
+  /** Sends app data to one member, or to every member when `to` is null. Returns how many links took it. */
+  sendApp(payload: JsonValue, to: string | null): number {
+    const message: LinkMessage = { v: 1, t: "app", direct: to !== null, payload };
+    let sent = 0;
+    for (const link of this.links.values()) {
+      if (!link.ready || (to !== null && link.remoteId !== to)) continue;
+      if (link.send(message)) sent++;
+    }
+    return sent;
   }
 
   /** True when end() is allowed: we are host, or nobody else is left. */

@@ -6,8 +6,10 @@
 
 /** Version of the link protocol; a message with another `v` is dropped. */
 export const PROTOCOL_VERSION = 1;
-/** Longest accepted encoded link message, in UTF-16 code units. */
-export const MAX_LINK_MESSAGE = 16 * 1024;
+/** Largest app payload accepted by `meeting.send()`, in UTF-16 code units of its JSON. */
+export const MAX_APP_PAYLOAD = 16 * 1024;
+/** Longest accepted encoded link message, in UTF-16 code units (an app payload plus its envelope). */
+export const MAX_LINK_MESSAGE = MAX_APP_PAYLOAD + 1024;
 /** Longest accepted signal payload (SDP offers are a few KB). */
 export const MAX_SIGNAL_MESSAGE = 64 * 1024;
 const MAX_NAME = 256;
@@ -24,7 +26,12 @@ export type LinkMessage =
   | { v: 1; t: "bye-ack" }
   /** The host ends the meeting for everyone. */
   | { v: 1; t: "end"; nonce: string }
-  | { v: 1; t: "end-ack"; nonce: string };
+  | { v: 1; t: "end-ack"; nonce: string }
+  /** App data from `meeting.send()`; `direct` when it was sent to this participant only. */
+  | { v: 1; t: "app"; direct: boolean; payload: JsonValue };
+
+/** What `meeting.send()` carries: anything JSON can encode. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export type LinkMessageType = LinkMessage["t"];
 
@@ -50,10 +57,14 @@ function isStr(value: unknown, max: number): value is string {
 function isSeq(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 }
+// `__proto__` as an own key is harmless to us, but an app that merges a payload into an object
+// would inherit from it; such keys never leave parse().
+const dropProtoKeys = (key: string, value: unknown): unknown => (key === "__proto__" ? undefined : value);
+
 function decode(raw: unknown, max: number): Obj | null {
   if (typeof raw !== "string" || raw.length > max) return null;
   try {
-    const value: unknown = JSON.parse(raw);
+    const value: unknown = JSON.parse(raw, dropProtoKeys);
     return isObj(value) ? value : null;
   } catch {
     return null;
@@ -88,6 +99,12 @@ export function parseLink(raw: unknown): LinkMessage | null {
       const { nonce } = m;
       if (!isStr(nonce, MAX_TOKEN) || nonce.length === 0) return null;
       return { v: 1, t: m["t"], nonce };
+    }
+    case "app": {
+      const { direct } = m;
+      if (typeof direct !== "boolean" || !("payload" in m)) return null;
+      // JSON.parse only ever produces JSON values, so the payload is one by construction.
+      return { v: 1, t: "app", direct, payload: m["payload"] as JsonValue };
     }
     default:
       return null;
