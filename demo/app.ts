@@ -1,1 +1,434 @@
-console.log("demo placeholder")
+// meshmeet demo: join a meeting, see who is there and who hosts, chat, leave or end.
+// Uses only the public API of the library.
+import { initMeeting, MeshError } from "../lib/index.js";
+import type { Meeting, MeetingLeftReason, MeetingState, Participant, ParticipantLeftReason } from "../lib/index.js";
+import { Chat, chatText } from "./chat.js";
+import { byId, showOnly } from "./dom.js";
+import { EventLog } from "./event-log.js";
+import { hostLabel, renderRoster } from "./roster.js";
+import {
+  brokerOptions,
+  inviteLink,
+  randomMeetingId,
+  readSettings,
+  rememberMeetingInUrl,
+  type PageSettings,
+} from "./settings.js";
+
+// ---------------------------------------------------------------------------------------------
+// Page elements
+
+const views = {
+  join: byId("join-view"),
+  meeting: byId("meeting-view"),
+  left: byId("left-view"),
+};
+const allViews = Object.values(views);
+
+const ui = {
+  status: byId("status"),
+  statusText: byId("status-text"),
+  joinForm: byId<HTMLFormElement>("join-form"),
+  meetingIdInput: byId<HTMLInputElement>("meeting-id"),
+  nameInput: byId<HTMLInputElement>("display-name"),
+  newIdButton: byId<HTMLButtonElement>("new-id"),
+  joinButton: byId<HTMLButtonElement>("join"),
+  joinError: byId("join-error"),
+  meetingIdLabel: byId("meeting-id-label"),
+  copyLink: byId<HTMLButtonElement>("copy-link"),
+  selfName: byId("self-name"),
+  hostName: byId("host-name"),
+  notice: byId("meeting-notice"),
+  tiles: byId("tiles"),
+  participants: byId("participants"),
+  participantCount: byId("participant-count"),
+  leaveButton: byId<HTMLButtonElement>("leave"),
+  endButton: byId<HTMLButtonElement>("end"),
+  endWrap: byId("end-wrap"),
+  endHint: byId("end-hint"),
+  leftTitle: byId("left-title"),
+  leftReason: byId("left-reason"),
+  rejoinButton: byId<HTMLButtonElement>("rejoin"),
+  startOverButton: byId<HTMLButtonElement>("start-over"),
+};
+
+const log = new EventLog(byId("event-log"), byId("event-log-count"));
+const chat = new Chat({
+  form: byId<HTMLFormElement>("chat-form"),
+  input: byId<HTMLInputElement>("chat-input"),
+  button: byId<HTMLButtonElement>("chat-send"),
+  messages: byId("chat-messages"),
+  error: byId("chat-error"),
+  empty: byId("chat-empty"),
+});
+
+// ---------------------------------------------------------------------------------------------
+// State: one Meeting object per join attempt (a Meeting is single-use).
+
+const settings: PageSettings = readSettings();
+let meeting: Meeting | null = null;
+/** True once the user pressed End, so the left view can say "you ended it" rather than "the host did". */
+let endRequested = false;
+let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+
+// ---------------------------------------------------------------------------------------------
+// Wording
+
+const STATE_LABELS: Record<MeetingState, string> = {
+  idle: "Not connected",
+  joining: "Joining…",
+  joined: "Connected",
+  reconnecting: "Reconnecting…",
+  leaving: "Leaving…",
+  left: "Left",
+};
+
+const PARTICIPANT_LEFT_WORDS: Record<ParticipantLeftReason, string> = {
+  left: "left",
+  "connection-lost": "lost connection",
+};
+
+/** Extra advice for the errors a person can act on. */
+const ERROR_HINTS: Partial<Record<MeshError["code"], string>> = {
+  "invalid-id": "Meeting ids use letters and digits, optionally separated by single -, _ or spaces.",
+  "invalid-argument": "Check the values in the form.",
+  "broker-unreachable": "The signalling server could not be reached. Check your connection and try again.",
+  "host-unreachable": "The meeting's host did not answer. Try again in a moment.",
+  "duplicate-participant": "Someone with your participant id is already in this meeting, probably in another tab.",
+  "meeting-ended": "The meeting ended while you were joining.",
+};
+
+function describeLeft(reason: MeetingLeftReason): { title: string; detail: string } {
+  switch (reason) {
+    case "left":
+      return { title: "You left the meeting", detail: "The others are still there. You can rejoin at any time." };
+    case "ended":
+      return endRequested
+        ? { title: "You ended the meeting", detail: "Everyone has been disconnected." }
+        : { title: "The host ended the meeting", detail: "Everyone has been disconnected." };
+    case "connection-lost":
+      return {
+        title: "Connection lost",
+        detail: "We lost the connection to everyone in the meeting. Check your network and rejoin.",
+      };
+  }
+}
+
+function errorParts(error: unknown): { code: string; message: string } {
+  if (error instanceof MeshError) return { code: error.code, message: error.message };
+  return { code: "unexpected", message: error instanceof Error ? error.message : String(error) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+function setStatus(state: MeetingState): void {
+  ui.status.dataset.state = state;
+  ui.statusText.textContent = STATE_LABELS[state];
+}
+
+function showJoinError(error: unknown): void {
+  const { code, message } = errorParts(error);
+  const hint = error instanceof MeshError ? ERROR_HINTS[error.code] : undefined;
+  ui.joinError.dataset.code = code;
+  const codeChip = document.createElement("code");
+  codeChip.className = "error-code";
+  codeChip.textContent = code;
+  const text = document.createElement("span");
+  text.textContent = hint ? `${message}. ${hint}` : message;
+  ui.joinError.replaceChildren(codeChip, text);
+  ui.joinError.hidden = false;
+}
+
+function clearJoinError(): void {
+  ui.joinError.hidden = true;
+  ui.joinError.replaceChildren();
+  delete ui.joinError.dataset.code;
+}
+
+function showNotice(text: string | null): void {
+  clearTimeout(noticeTimer);
+  ui.notice.textContent = text ?? "";
+  ui.notice.hidden = text === null;
+  if (text !== null) noticeTimer = setTimeout(() => showNotice(null), 8000);
+}
+
+function setJoining(joining: boolean): void {
+  ui.joinButton.disabled = joining;
+  ui.joinButton.textContent = joining ? "Joining…" : "Join meeting";
+  ui.meetingIdInput.disabled = joining;
+  ui.nameInput.disabled = joining;
+  ui.newIdButton.disabled = joining;
+  ui.rejoinButton.disabled = joining;
+}
+
+/** End is allowed for the host, or for whoever is the last one left. */
+function updateEndButton(m: Meeting): void {
+  const active = m.state === "joined" || m.state === "reconnecting";
+  const allowed = m.isHost || m.participants.size === 0;
+  let why: string;
+  if (!active) why = "You are not in the meeting.";
+  else if (m.isHost) why = "End the meeting for everyone.";
+  else if (allowed) why = "You are the last one here: end the meeting.";
+  else why = `Only the host (${hostLabel(m)}) can end the meeting for everyone.`;
+  ui.endButton.disabled = !active || !allowed;
+  ui.endWrap.title = why;
+  ui.endButton.title = why;
+  ui.endHint.textContent = why;
+}
+
+function renderMeeting(m: Meeting): void {
+  renderRoster(m, ui.participants, ui.participantCount, ui.tiles);
+  ui.hostName.textContent = hostLabel(m);
+  updateEndButton(m);
+  const active = m.state === "joined" || m.state === "reconnecting";
+  ui.leaveButton.disabled = !active;
+  chat.setEnabled(active);
+}
+
+function enterMeetingView(m: Meeting): void {
+  ui.meetingIdLabel.textContent = m.meetingId;
+  ui.selfName.textContent = m.localParticipant.displayName;
+  rememberMeetingInUrl(m.meetingId);
+  renderMeeting(m);
+  showOnly(views.meeting, allViews);
+  document.title = `${m.meetingId} · meshmeet`;
+}
+
+function enterLeftView(reason: MeetingLeftReason): void {
+  const { title, detail } = describeLeft(reason);
+  ui.leftTitle.textContent = title;
+  ui.leftReason.textContent = detail;
+  ui.leftReason.dataset.reason = reason;
+  views.left.dataset.reason = reason;
+  showNotice(null);
+  showOnly(views.left, allViews);
+  document.title = "meshmeet demo";
+  ui.rejoinButton.focus();
+}
+
+function enterJoinView(): void {
+  showOnly(views.join, allViews);
+  document.title = "meshmeet demo";
+  ui.nameInput.focus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Meeting events
+
+const nameOf = (p: Participant): string => `${p.displayName} (${p.id})`;
+
+/** Subscribes to a meeting's events; UI updates apply only while it is the current meeting. */
+function wireMeeting(m: Meeting): void {
+  const isCurrent = (): boolean => m === meeting;
+
+  m.on("meeting-state-changed", ({ state }) => {
+    log.add("meeting-state-changed", state, state === "reconnecting" ? "warn" : "info");
+    if (!isCurrent()) return;
+    setStatus(state);
+    if (views.meeting.hidden === false) renderMeeting(m);
+  });
+  m.on("meeting-joined", ({ meetingId, hostId }) => {
+    log.add("meeting-joined", `${meetingId}, host ${hostId}, ${m.participants.size} already here`, "good");
+  });
+  m.on("participant-joined", (p) => {
+    log.add("participant-joined", nameOf(p), "good");
+    if (!isCurrent()) return;
+    chat.addNotice(`${p.displayName} joined`);
+    renderMeeting(m);
+  });
+  m.on("participant-left", (p) => {
+    const reason = p.leftReason ?? "left";
+    log.add("participant-left", `${nameOf(p)}, reason: ${reason}`, reason === "left" ? "info" : "warn");
+    if (!isCurrent()) return;
+    chat.addNotice(`${p.displayName} ${PARTICIPANT_LEFT_WORDS[reason]}`);
+    renderMeeting(m);
+  });
+  m.on("host-changed", ({ hostId }) => {
+    log.add("host-changed", hostId, "warn");
+    if (!isCurrent()) return;
+    renderMeeting(m);
+    chat.addNotice(`${hostLabel(m) === "you" ? "You are" : `${hostLabel(m)} is`} now the host`);
+  });
+  m.on("message", ({ participant, payload, direct }) => {
+    const text = chatText(payload);
+    log.add("message", `from ${nameOf(participant)}${direct ? " (direct)" : ""}${text === null ? ", not chat" : ""}`);
+    if (isCurrent() && text !== null) chat.addMessage(participant, text, false);
+  });
+  m.on("error", (error) => {
+    log.add("error", `${error.code}: ${error.message}`, "bad");
+    if (isCurrent()) showNotice(`${error.code}: ${error.message}`);
+  });
+  m.on("meeting-left", ({ reason }) => {
+    log.add("meeting-left", `reason: ${reason}`, reason === "left" ? "info" : "warn");
+    if (!isCurrent()) return;
+    chat.setEnabled(false);
+    enterLeftView(reason);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// User actions
+
+function createMeeting(meetingId: string, name: string): Meeting {
+  return initMeeting({
+    meetingId,
+    name,
+    participantId: settings.participantId,
+    broker: brokerOptions(),
+    ...(settings.noIce ? { iceServers: [] } : {}),
+  });
+}
+
+async function join(meetingId: string, name: string): Promise<void> {
+  clearJoinError();
+  let m: Meeting;
+  try {
+    m = createMeeting(meetingId, name);
+  } catch (error) {
+    failJoin(error);
+    return;
+  }
+  meeting = m;
+  endRequested = false;
+  chat.clear();
+  wireMeeting(m);
+  log.add("join", `meeting ${meetingId} as ${name}`);
+  setJoining(true);
+  try {
+    await m.join();
+    if (m.state === "joined" || m.state === "reconnecting") enterMeetingView(m);
+  } catch (error) {
+    if (meeting === m) meeting = null;
+    failJoin(error);
+  } finally {
+    setJoining(false);
+  }
+}
+
+function failJoin(error: unknown): void {
+  const { code, message } = errorParts(error);
+  log.add("join failed", `${code}: ${message}`, "bad");
+  setStatus("idle");
+  showJoinError(error);
+  showOnly(views.join, allViews);
+}
+
+async function leave(): Promise<void> {
+  const m = meeting;
+  if (!m) return;
+  ui.leaveButton.disabled = true;
+  ui.endButton.disabled = true;
+  log.add("leave", "leaving the meeting");
+  try {
+    await m.leave();
+  } catch (error) {
+    reportActionError("leave", error, m);
+  }
+}
+
+async function end(): Promise<void> {
+  const m = meeting;
+  if (!m) return;
+  ui.leaveButton.disabled = true;
+  ui.endButton.disabled = true;
+  endRequested = true;
+  log.add("end", "ending the meeting for everyone");
+  try {
+    await m.end();
+  } catch (error) {
+    endRequested = false;
+    reportActionError("end", error, m);
+  }
+}
+
+function reportActionError(action: string, error: unknown, m: Meeting): void {
+  const { code, message } = errorParts(error);
+  log.add(`${action} failed`, `${code}: ${message}`, "bad");
+  showNotice(`${code}: ${message}`);
+  if (m === meeting && m.state !== "left") renderMeeting(m);
+}
+
+function sendChat(text: string): void {
+  const m = meeting;
+  if (!m) throw new Error("You are not in a meeting.");
+  try {
+    m.send({ text });
+  } catch (error) {
+    const { code, message } = errorParts(error);
+    throw new Error(`${code}: ${message}`);
+  }
+  chat.addMessage(m.localParticipant, text, true);
+}
+
+async function copyInviteLink(): Promise<void> {
+  if (!meeting) return;
+  const link = inviteLink(meeting.meetingId);
+  const copied = await copyText(link);
+  ui.copyLink.textContent = copied ? "Copied!" : "Copy failed";
+  ui.copyLink.dataset.copied = String(copied);
+  log.add("copy-link", copied ? link : `could not copy ${link}`, copied ? "info" : "warn");
+  setTimeout(() => {
+    ui.copyLink.textContent = "Copy link";
+    delete ui.copyLink.dataset.copied;
+  }, 2000);
+}
+
+async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // Older browsers or a denied permission: fall back to a selected, off-screen textarea.
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.className = "offscreen";
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand("copy");
+    area.remove();
+    return ok;
+  }
+}
+
+function leaveOnPageHide(): void {
+  const m = meeting;
+  if (m && (m.state === "joined" || m.state === "reconnecting")) void m.leave().catch(() => {});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+function bindControls(): void {
+  ui.joinForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void join(ui.meetingIdInput.value.trim(), ui.nameInput.value.trim());
+  });
+  ui.newIdButton.addEventListener("click", () => {
+    ui.meetingIdInput.value = randomMeetingId();
+    clearJoinError();
+  });
+  ui.copyLink.addEventListener("click", () => void copyInviteLink());
+  ui.leaveButton.addEventListener("click", () => void leave());
+  ui.endButton.addEventListener("click", () => void end());
+  ui.rejoinButton.addEventListener("click", () => void join(ui.meetingIdInput.value.trim(), ui.nameInput.value.trim()));
+  ui.startOverButton.addEventListener("click", () => {
+    setStatus("idle");
+    enterJoinView();
+  });
+  byId("event-log-clear").addEventListener("click", () => log.clear());
+  chat.onSend = sendChat;
+  window.addEventListener("pagehide", leaveOnPageHide);
+}
+
+function start(): void {
+  ui.meetingIdInput.value = settings.meetingId;
+  ui.nameInput.value = settings.name;
+  bindControls();
+  setStatus("idle");
+  chat.setEnabled(false);
+  showOnly(views.join, allViews);
+  log.add("ready", settings.noIce ? "ICE servers: none (?ice=none)" : "ICE servers: library default");
+}
+
+start();

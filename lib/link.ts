@@ -56,8 +56,10 @@ export class Link {
       this.lastHeard = performance.now();
       handlers.open(this);
     };
+    // simple-peer may deliver the remote side's first messages before its own "connect" event
+    // (it waits for ICE stats first), so data is accepted while connecting too.
     transport.onData = (text) => {
-      if (this.state !== "open") return;
+      if (this.state === "closed") return;
       this.lastHeard = performance.now();
       const message = parseLink(text);
       if (message === null) handlers.malformed(this);

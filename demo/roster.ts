@@ -1,0 +1,80 @@
+// Who is in the meeting: the sidebar list and the stage tiles (the tiles will carry video later).
+import type { Meeting, Participant } from "../lib/index.js";
+import { el, hueFor, initials } from "./dom.js";
+
+/** Us first, then everyone else in the order they arrived. */
+export function everyone(meeting: Meeting): Participant[] {
+  return [meeting.localParticipant, ...meeting.participants.values()];
+}
+
+/** The host's display name as this participant should read it. */
+export function hostLabel(meeting: Meeting): string {
+  const hostId = meeting.hostId;
+  if (hostId === null) return "nobody yet";
+  if (hostId === meeting.localParticipant.id) return "you";
+  return meeting.participants.get(hostId)?.displayName ?? hostId;
+}
+
+function avatar(participant: Participant, size: "small" | "large"): HTMLElement {
+  const node = el("span", { className: `avatar avatar-${size}`, text: initials(participant.displayName) });
+  node.setAttribute("aria-hidden", "true");
+  node.style.setProperty("--hue", String(hueFor(participant.id)));
+  return node;
+}
+
+function hostBadge(): HTMLElement {
+  return el("span", { className: "badge badge-host", text: "Host", testid: "host-badge" });
+}
+
+function youTag(): HTMLElement {
+  return el("span", { className: "badge badge-you", text: "You" });
+}
+
+function tags(participant: Participant, isHost: boolean): HTMLElement[] {
+  const list: HTMLElement[] = [];
+  if (participant.local) list.push(youTag());
+  if (isHost) list.push(hostBadge());
+  return list;
+}
+
+function listItem(participant: Participant, isHost: boolean): HTMLLIElement {
+  return el(
+    "li",
+    {
+      className: "person",
+      testid: "participant",
+      attrs: {
+        "data-participant-id": participant.id,
+        "data-host": String(isHost),
+        "data-local": String(participant.local),
+      },
+    },
+    avatar(participant, "small"),
+    el("span", { className: "person-name", text: participant.displayName, testid: "participant-name" }),
+    el("span", { className: "person-tags" }, ...tags(participant, isHost)),
+  );
+}
+
+function tile(participant: Participant, isHost: boolean): HTMLElement {
+  return el(
+    "figure",
+    { className: "tile", testid: "participant-tile", attrs: { "data-participant-id": participant.id } },
+    avatar(participant, "large"),
+    el(
+      "figcaption",
+      { className: "tile-caption" },
+      el("span", { className: "tile-name", text: participant.displayName }),
+      ...tags(participant, isHost),
+    ),
+  );
+}
+
+/** Redraws the participant list, its count and the stage tiles from the meeting's current roster. */
+export function renderRoster(meeting: Meeting, list: HTMLElement, count: HTMLElement, stage: HTMLElement): void {
+  const people = everyone(meeting);
+  const isHost = (p: Participant): boolean => p.id === meeting.hostId;
+  list.replaceChildren(...people.map((p) => listItem(p, isHost(p))));
+  stage.replaceChildren(...people.map((p) => tile(p, isHost(p))));
+  stage.dataset.count = String(people.length);
+  count.textContent = String(people.length);
+}

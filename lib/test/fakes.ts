@@ -1,0 +1,336 @@
+// In-memory stand-ins for the PeerJS broker and for simple-peer links, so that real Mesh and Meeting
+// objects can be driven in Node with no network. Everything is delivered asynchronously (setTimeout 0,
+// in order), like messages arriving from a socket, and every payload is copied through JSON, like the wire.
+
+import type { OpenChannel, SignalChannel } from "../broker.js";
+import type { CreateTransport, LinkTransport } from "../link.js";
+import type { MeshEnv } from "../mesh.js";
+import type { SignalData, SignalMessage } from "../protocol.js";
+import { subject } from "./load-subject.js";
+
+const later = (fn: () => void): void => {
+  setTimeout(fn, 0);
+};
+
+const viaWire = <T>(value: T): unknown => JSON.parse(JSON.stringify(value)) as unknown;
+
+// ---- broker ------------------------------------------------------------------------------
+
+class FakeChannel implements SignalChannel {
+  onMessage: SignalChannel["onMessage"] = null;
+  onStatus: SignalChannel["onStatus"] = null;
+  /** Closed by its owner, or dropped because the owner crashed. */
+  dead = false;
+
+  constructor(
+    readonly id: string,
+    readonly owner: string,
+    private readonly broker: FakeBroker,
+  ) {}
+
+  send(dst: string, message: SignalMessage): void {
+    this.broker.relay(this, dst, message);
+  }
+
+  close(): void {
+    this.broker.unregister(this);
+  }
+}
+
+export interface FakeBrokerOptions {
+  /** How long an id stays taken after its holder closed it (a real broker learns of the close late). */
+  releaseDelayMs?: number;
+}
+
+/**
+ * A PeerJS broker in memory: one live registration per id (a second one is refused with `id-taken`),
+ * one-to-one relay with `src` stamped by the broker, messages to ids nobody holds dropped.
+ */
+export class FakeBroker {
+  /** Ids currently registered, and by which channel. */
+  private readonly holders = new Map<string, FakeChannel>();
+  private readonly channels = new Set<FakeChannel>();
+  private readonly crashedOwners = new Set<string>();
+  private reachable = true;
+  /** Messages relayed to a registered id. */
+  relayed = 0;
+  /** Messages dropped because nobody held the destination id (or the broker was down). */
+  undeliverable = 0;
+  /** Called when an id becomes free again. */
+  onRelease: ((id: string) => void) | null = null;
+
+  constructor(private readonly options: FakeBrokerOptions = {}) {}
+
+  /** An OpenChannel for one participant (its owner name is used by crash()). */
+  opener(owner: string): OpenChannel {
+    return (id, timeoutMs) =>
+      new Promise<SignalChannel>((resolve, reject) => {
+        if (typeof timeoutMs !== "number" || !(timeoutMs > 0)) {
+          reject(new Error(`openChannel got a bad timeout: ${String(timeoutMs)}`));
+          return;
+        }
+        later(() => {
+          if (!this.reachable || this.crashedOwners.has(owner)) {
+            reject(new subject.ChannelOpenError("unreachable", "the fake broker is unreachable"));
+            return;
+          }
+          if (this.holders.has(id)) {
+            reject(new subject.ChannelOpenError("id-taken", `broker id ${id} is taken`));
+            return;
+          }
+          const channel = new FakeChannel(id, owner, this);
+          this.holders.set(id, channel);
+          this.channels.add(channel);
+          resolve(channel);
+        });
+      });
+  }
+
+  /** An OpenChannel with no particular owner. */
+  readonly openChannel: OpenChannel = this.opener("anonymous");
+
+  /** True while some live client holds `id`. */
+  isRegistered(id: string): boolean {
+    return this.holders.has(id);
+  }
+
+  /** Every id currently held. */
+  registeredIds(): string[] {
+    return [...this.holders.keys()].sort();
+  }
+
+  /**
+   * The broker goes down (new registrations fail with `unreachable`, nothing is relayed, every live
+   * channel hears onStatus(false)) or comes back (onStatus(true)). Registrations survive the outage.
+   */
+  setReachable(up: boolean): void {
+    if (this.reachable === up) return;
+    this.reachable = up;
+    for (const channel of this.channels) later(() => channel.dead || channel.onStatus?.(up));
+  }
+
+  /** The owner's tab is gone: its channels go silent, its ids are freed, and it can register no more. */
+  crash(owner: string): void {
+    this.crashedOwners.add(owner);
+    for (const channel of [...this.channels]) if (channel.owner === owner) this.drop(channel, 0);
+  }
+
+  /** Delivers a raw payload to `dst` as if `src` had sent it (for malformed-input tests). */
+  inject(src: string, dst: string, payload: unknown): void {
+    const target = this.holders.get(dst);
+    if (!target) return;
+    later(() => target.dead || target.onMessage?.(src, payload));
+  }
+
+  relay(from: FakeChannel, dst: string, message: SignalMessage): void {
+    if (from.dead || !this.reachable) {
+      this.undeliverable++;
+      return;
+    }
+    const target = this.holders.get(dst);
+    if (!target || target.dead) {
+      this.undeliverable++;
+      return;
+    }
+    this.relayed++;
+    const payload = viaWire(message);
+    later(() => {
+      if (!target.dead) target.onMessage?.(from.id, payload);
+    });
+  }
+
+  unregister(channel: FakeChannel): void {
+    if (channel.dead) return;
+    this.drop(channel, this.options.releaseDelayMs ?? 0);
+  }
+
+  private drop(channel: FakeChannel, releaseDelayMs: number): void {
+    channel.dead = true;
+    this.channels.delete(channel);
+    const release = (): void => {
+      if (this.holders.get(channel.id) !== channel) return;
+      this.holders.delete(channel.id);
+      this.onRelease?.(channel.id);
+    };
+    if (releaseDelayMs > 0) setTimeout(release, releaseDelayMs);
+    else release();
+  }
+}
+
+// ---- links -------------------------------------------------------------------------------
+
+type TransportState = "new" | "paired" | "open" | "closed";
+
+class FakeTransport implements LinkTransport {
+  onSignal: LinkTransport["onSignal"] = null;
+  onOpen: LinkTransport["onOpen"] = null;
+  onData: LinkTransport["onData"] = null;
+  onClose: LinkTransport["onClose"] = null;
+  state: TransportState = "new";
+  partner: FakeTransport | null = null;
+  /** Cut: nothing arrives any more and no close is reported, like a crashed or frozen peer. */
+  cut = false;
+
+  constructor(
+    readonly id: string,
+    readonly owner: string,
+    readonly initiator: boolean,
+    private readonly net: FakeTransports,
+  ) {
+    if (initiator) {
+      // simple-peer signals after construction, once the offer and the first candidates exist.
+      later(() => {
+        if (this.state !== "new") return;
+        this.onSignal?.({ type: "offer", sdp: `fake:${this.id}` });
+        this.onSignal?.({ type: "candidate", candidate: { candidate: `candidate:${this.id}`, sdpMLineIndex: 0, sdpMid: "0" } });
+      });
+    }
+  }
+
+  signal(data: SignalData): void {
+    if (this.state === "closed") return;
+    this.net.signalsSeen++;
+    const sdp = data["sdp"];
+    const peerId = typeof sdp === "string" && sdp.startsWith("fake:") ? sdp.slice(5) : null;
+    if (data["type"] === "offer" && !this.initiator && this.state === "new" && peerId !== null) {
+      const offerer = this.net.get(peerId);
+      if (!offerer || offerer.state !== "new" || offerer.partner !== null) return; // a dead offer: nothing happens
+      this.partner = offerer;
+      offerer.partner = this;
+      this.state = "paired";
+      later(() => {
+        if (this.state !== "paired") return;
+        this.onSignal?.({ type: "answer", sdp: `fake:${this.id}` });
+        this.onSignal?.({ type: "candidate", candidate: { candidate: `candidate:${this.id}`, sdpMLineIndex: 0, sdpMid: "0" } });
+      });
+    } else if (data["type"] === "answer" && this.initiator && this.state === "new" && peerId !== null) {
+      const answerer = this.partner;
+      if (!answerer || answerer.id !== peerId || answerer.state !== "paired") return;
+      this.state = "paired";
+      later(() => {
+        // Both ends open in the same turn, before either can receive data.
+        if (this.state !== "paired" || answerer.state !== "paired" || this.cut) return;
+        this.state = "open";
+        answerer.state = "open";
+        this.onOpen?.();
+        answerer.onOpen?.();
+      });
+    }
+    // Candidates and renegotiation need nothing in memory.
+  }
+
+  send(text: string): boolean {
+    if (this.state !== "open") return false;
+    if (typeof text !== "string") throw new TypeError("fake transport: send() takes text");
+    this.net.messagesSent++;
+    const partner = this.partner;
+    if (this.cut || !partner) return true; // lost on the way, unknown to the sender
+    later(() => {
+      if (this.cut || partner.state !== "open") return;
+      partner.onData?.(text);
+    });
+    return true;
+  }
+
+  flush(_maxWaitMs: number): Promise<void> {
+    return Promise.resolve();
+  }
+
+  destroy(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.net.forget(this);
+    later(() => this.onClose?.());
+    const partner = this.partner;
+    if (partner && !this.cut) {
+      // The remote end learns of the close a moment later (its data channel closes).
+      later(() => partner.remoteClosed());
+    }
+  }
+
+  private remoteClosed(): void {
+    if (this.state === "closed" || this.cut) return;
+    this.destroy();
+  }
+}
+
+/** Creates fake links that pair up through a shared registry instead of ICE. */
+export class FakeTransports {
+  private readonly live = new Map<string, FakeTransport>();
+  private counter = 0;
+  messagesSent = 0;
+  signalsSeen = 0;
+
+  /** A CreateTransport for one participant (its owner name is used by cut()/crash()). */
+  factory(owner: string): CreateTransport {
+    return (initiator) => {
+      const transport = new FakeTransport(`${owner}.${++this.counter}`, owner, initiator, this);
+      this.live.set(transport.id, transport);
+      return transport;
+    };
+  }
+
+  get(id: string): FakeTransport | undefined {
+    return this.live.get(id);
+  }
+
+  forget(transport: FakeTransport): void {
+    this.live.delete(transport.id);
+  }
+
+  /** How many transports have not been destroyed yet, optionally only the owner's. */
+  liveCount(owner?: string): number {
+    let n = 0;
+    for (const t of this.live.values()) if (owner === undefined || t.owner === owner) n++;
+    return n;
+  }
+
+  /** Silently cuts every link between owners `a` and `b`; returns how many links were cut. */
+  cut(a: string, b: string): number {
+    let n = 0;
+    for (const t of this.live.values()) {
+      const p = t.partner;
+      if (!p || t.cut) continue;
+      if ((t.owner === a && p.owner === b) || (t.owner === b && p.owner === a)) {
+        t.cut = true;
+        p.cut = true;
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Silently cuts every link of `owner`; returns how many links were cut. */
+  cutAll(owner: string): number {
+    let n = 0;
+    for (const t of this.live.values()) {
+      const p = t.partner;
+      if (t.owner !== owner || t.cut) continue;
+      t.cut = true;
+      if (p) p.cut = true;
+      n++;
+    }
+    return n;
+  }
+}
+
+/** One broker plus one link registry: the whole outside world of a test. */
+export class FakeNetwork {
+  readonly broker: FakeBroker;
+  readonly transports = new FakeTransports();
+
+  constructor(options: FakeBrokerOptions = {}) {
+    this.broker = new FakeBroker(options);
+  }
+
+  /** The MeshEnv one participant gets; `owner` names it for crash(). */
+  env(owner: string): MeshEnv {
+    return { openChannel: this.broker.opener(owner), createTransport: this.transports.factory(owner) };
+  }
+
+  /** The owner's tab crashes: its links go silent (no close seen by anyone) and its broker ids are freed. */
+  crash(owner: string): void {
+    this.transports.cutAll(owner);
+    this.broker.crash(owner);
+  }
+}
