@@ -69,6 +69,8 @@ const settings: PageSettings = readSettings();
 let meeting: Meeting | null = null;
 /** True once the user pressed End, so the left view can say "you ended it" rather than "the host did". */
 let endRequested = false;
+/** Who hosted when we last drew the meeting; the left view names them when they ended it. */
+let lastHostName = "";
 let noticeTimer: ReturnType<typeof setTimeout> | undefined;
 
 // ---------------------------------------------------------------------------------------------
@@ -105,7 +107,10 @@ function describeLeft(reason: MeetingLeftReason): { title: string; detail: strin
     case "ended":
       return endRequested
         ? { title: "You ended the meeting", detail: "Everyone has been disconnected." }
-        : { title: "The host ended the meeting", detail: "Everyone has been disconnected." };
+        : {
+            title: "The host ended the meeting",
+            detail: lastHostName ? `${lastHostName} ended the meeting for everyone.` : "Everyone has been disconnected.",
+          };
     case "connection-lost":
       return {
         title: "Connection lost",
@@ -179,6 +184,7 @@ function updateEndButton(m: Meeting): void {
 
 function renderMeeting(m: Meeting): void {
   renderRoster(m, ui.participants, ui.participantCount, ui.tiles);
+  lastHostName = m.isHost ? "" : hostLabel(m);
   ui.hostName.textContent = hostLabel(m);
   updateEndButton(m);
   const active = m.state === "joined" || m.state === "reconnecting";
@@ -229,7 +235,8 @@ function wireMeeting(m: Meeting): void {
     if (views.meeting.hidden === false) renderMeeting(m);
   });
   m.on("meeting-joined", ({ meetingId, hostId }) => {
-    log.add("meeting-joined", `${meetingId}, host ${hostId}, ${m.participants.size} already here`, "good");
+    const host = hostId === m.localParticipant.id ? "you" : hostLabel(m);
+    log.add("meeting-joined", `${meetingId}, host: ${host} (${hostId}), ${m.participants.size} already here`, "good");
   });
   m.on("participant-joined", (p) => {
     log.add("participant-joined", nameOf(p), "good");
@@ -245,10 +252,11 @@ function wireMeeting(m: Meeting): void {
     renderMeeting(m);
   });
   m.on("host-changed", ({ hostId }) => {
-    log.add("host-changed", hostId, "warn");
+    const host = hostLabel(m);
+    log.add("host-changed", `${host} (${hostId})`, "warn");
     if (!isCurrent()) return;
     renderMeeting(m);
-    chat.addNotice(`${hostLabel(m) === "you" ? "You are" : `${hostLabel(m)} is`} now the host`);
+    chat.addNotice(host === "you" ? "You are now the host" : `${host} is now the host`);
   });
   m.on("message", ({ participant, payload, direct }) => {
     const text = chatText(payload);

@@ -291,6 +291,8 @@ export class Meeting {
     events.on("error", (error) => this.emit("error", error));
     events.on("closed", ({ reason }) => {
       if (this.current === "left") return;
+      // Out of the meeting, nobody is "in it" with us any more; no participant-left for each of them.
+      this.remote.clear();
       this.setState("left");
       this.emit("meeting-left", { reason });
     });

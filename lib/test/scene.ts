@@ -1,0 +1,180 @@
+// A test scene: one fake network, the Meetings created on it, a log of every event each one emitted,
+// and a cleanup that leaves every meeting so that no link, registration or timer outlives the test.
+
+import type { TestContext } from "node:test";
+import { anchorBrokerId, participantBrokerId } from "../ids.js";
+import type { Meeting, MeetingConfig, MeetingEvents } from "../meeting.js";
+import { FakeNetwork, type FakeBrokerOptions } from "./fakes.js";
+import { subject } from "./load-subject.js";
+import { until, within } from "./wait.js";
+
+export const MEETING_ID = "room-1";
+
+/** Short heartbeats so that a lost participant is noticed in a fraction of a second. */
+export const FAST = { heartbeatInterval: 50, heartbeatTimeout: 300, joinTimeout: 4000 } as const;
+
+const EVENT_TYPES = [
+  "meeting-joined",
+  "meeting-left",
+  "participant-joined",
+  "participant-left",
+  "host-changed",
+  "message",
+  "meeting-state-changed",
+  "error",
+] as const satisfies readonly (keyof MeetingEvents)[];
+
+// Fails to compile when MeetingEvents gains an event the list above does not record.
+type Unrecorded = Exclude<keyof MeetingEvents, (typeof EVENT_TYPES)[number]>;
+const allRecorded: [Unrecorded] extends [never] ? true : never = true;
+void allRecorded;
+
+export type Recorded = { [K in keyof MeetingEvents]: { type: K; payload: MeetingEvents[K]; at: number } }[keyof MeetingEvents];
+
+export class Scene {
+  readonly net: FakeNetwork;
+  readonly meetingId: string;
+  private readonly all: Meeting[] = [];
+  private readonly logs = new Map<Meeting, Recorded[]>();
+  private readonly wakers = new Set<() => void>();
+
+  constructor(t: TestContext, options: FakeBrokerOptions & { meetingId?: string } = {}) {
+    this.net = new FakeNetwork(options);
+    this.meetingId = options.meetingId ?? MEETING_ID;
+    t.after(() => this.close());
+  }
+
+  /** A Meeting for `participantId` on the fake network (not joined yet); its events are recorded. */
+  meeting(participantId: string, extra: Partial<MeetingConfig> = {}, owner = participantId): Meeting {
+    const meeting = new subject.Meeting(
+      { meetingId: this.meetingId, participantId, iceServers: [], ...FAST, ...extra },
+      this.net.env(owner),
+    );
+    this.track(meeting);
+    return meeting;
+  }
+
+  /** Records a meeting's events and closes it with the scene. */
+  track(meeting: Meeting): void {
+    const log: Recorded[] = [];
+    this.logs.set(meeting, log);
+    this.all.push(meeting);
+    const record = <K extends keyof MeetingEvents>(type: K): void => {
+      meeting.on(type, (payload) => {
+        log.push({ type, payload, at: performance.now() } as Extract<Recorded, { type: K }>);
+        for (const wake of this.wakers) wake();
+      });
+    };
+    for (const type of EVENT_TYPES) record(type);
+  }
+
+  /** Creates and joins meetings one after another, each joined before the next starts. */
+  async joinInOrder(...participantIds: string[]): Promise<Meeting[]> {
+    const meetings: Meeting[] = [];
+    for (const id of participantIds) {
+      const meeting = this.meeting(id);
+      await within(`${id} to join`, meeting.join(), 5000);
+      meetings.push(meeting);
+    }
+    return meetings;
+  }
+
+  /** Joined meetings that all see each other (each one's participants are exactly the others). */
+  async fullMesh(...participantIds: string[]): Promise<Meeting[]> {
+    const meetings = await this.joinInOrder(...participantIds);
+    await this.settled("everyone to see everyone", () => meshComplete(meetings));
+    return meetings;
+  }
+
+  /** Everything `meeting` emitted so far. */
+  log(meeting: Meeting): Recorded[] {
+    const log = this.logs.get(meeting);
+    if (!log) throw new Error("meeting not tracked by this scene");
+    return log;
+  }
+
+  /** The payloads of one event type that `meeting` emitted so far. */
+  events<K extends keyof MeetingEvents>(meeting: Meeting, type: K): MeetingEvents[K][] {
+    const out: MeetingEvents[K][] = [];
+    for (const entry of this.log(meeting)) if (entry.type === type) out.push(entry.payload as MeetingEvents[K]);
+    return out;
+  }
+
+  /** Waits (bounded) until `check()` holds, re-checking after every event any meeting of the scene emits. */
+  settled(what: string, check: () => boolean, ms = 3000): Promise<void> {
+    return until(
+      what,
+      check,
+      (wake) => {
+        this.wakers.add(wake);
+        return () => this.wakers.delete(wake);
+      },
+      ms,
+    );
+  }
+
+  /** Waits (bounded) for the next `type` event of `meeting` that passes `filter`. */
+  next<K extends keyof MeetingEvents>(
+    meeting: Meeting,
+    type: K,
+    filter: (payload: MeetingEvents[K]) => boolean = () => true,
+    ms = 3000,
+  ): Promise<MeetingEvents[K]> {
+    const seen = this.events(meeting, type).length;
+    let found: MeetingEvents[K] | undefined;
+    return this.settled(`${meeting.localParticipant.id} to emit ${type}`, () => {
+      found = this.events(meeting, type).slice(seen).find(filter);
+      return found !== undefined;
+    }, ms).then(() => found as MeetingEvents[K]);
+  }
+
+  selfBrokerId(participantId: string): string {
+    return participantBrokerId(this.meetingId, participantId);
+  }
+
+  get anchorId(): string {
+    return anchorBrokerId(this.meetingId);
+  }
+
+  /** Leaves every meeting of the scene; a test's last word, also run when it fails. */
+  async close(): Promise<void> {
+    await Promise.all(
+      this.all.map(async (meeting) => {
+        if (meeting.state === "joining") {
+          // Let the join finish (or fail) first; it is bounded by joinTimeout.
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              if (meeting.state !== "joining") {
+                meeting.off("meeting-state-changed", done);
+                resolve();
+              }
+            };
+            meeting.on("meeting-state-changed", done);
+          });
+        }
+        if (meeting.state === "joined" || meeting.state === "reconnecting" || meeting.state === "leaving") {
+          await meeting.leave();
+        }
+      }),
+    );
+  }
+}
+
+/** True when every meeting sees exactly the others, and all agree on one host among them. */
+export function meshComplete(meetings: readonly Meeting[]): boolean {
+  const ids = meetings.map((m) => m.localParticipant.id);
+  const hosts = new Set(meetings.map((m) => m.hostId));
+  if (hosts.size !== 1) return false;
+  const [host] = hosts;
+  if (host === null || host === undefined || !ids.includes(host)) return false;
+  return meetings.every((m) => {
+    const others = ids.filter((id) => id !== m.localParticipant.id).sort();
+    const seen = [...m.participants.keys()].sort();
+    return m.state === "joined" && others.length === seen.length && others.every((id, i) => id === seen[i]);
+  });
+}
+
+/** The ids a meeting sees, sorted. */
+export function seen(meeting: Meeting): string[] {
+  return [...meeting.participants.keys()].sort();
+}
