@@ -18,6 +18,10 @@ export interface SignalChannel {
   onMessage: ((src: string, payload: unknown) => void) | null;
   /** Signaling went down (false) or came back (true); links are unaffected. */
   onStatus: ((up: boolean) => void) | null;
+  /** Someone else now holds this id at the broker (see {@link SignalChannel.watch}). */
+  onLost: (() => void) | null;
+  /** Checks every `intervalMs` that the broker still routes this id to us; reports a loss through onLost. */
+  watch(intervalMs: number): void;
   close(): void;
 }
 
@@ -32,13 +36,21 @@ export class ChannelOpenError extends Error {
   }
 }
 
-export type OpenChannel = (id: string, timeoutMs: number) => Promise<SignalChannel>;
+/**
+ * Registers `id`. With a `token`, an id whose live registration has the same token is taken over
+ * (the broker then routes it to us); that is how a successor replaces a frozen host on the anchor.
+ */
+export type OpenChannel = (id: string, timeoutMs: number, token?: string) => Promise<SignalChannel>;
 
 // Our signals ride in a message type the broker relays and PeerJS's own Peer ignores when it
 // carries no connectionId ("ANSWER" without a known connection is dropped by the Peer).
 const RELAY_TYPE = "ANSWER";
-const RECONNECT_MIN_MS = 500;
-const RECONNECT_MAX_MS = 8000;
+const RECONNECT_MIN_MS = 250;
+// Short on purpose: while the anchor's holder is reconnecting, a newcomer could claim it.
+const RECONNECT_MAX_MS = 2000;
+const PROBE_EVERY_MS = 100;
+// Consecutive unanswered ownership probes (while the socket is up) that mean the id is gone.
+const PROBE_MISSES_LOST = 2;
 
 interface BrokerEnvelope {
   type?: unknown;
@@ -46,12 +58,38 @@ interface BrokerEnvelope {
   payload?: unknown;
 }
 
+interface Probe {
+  mm: 1;
+  t: "probe";
+  nonce: string;
+}
+
+function isProbe(payload: unknown): payload is Probe {
+  return (
+    typeof payload === "object" &&
+    payload !== null &&
+    (payload as Partial<Probe>).t === "probe" &&
+    typeof (payload as Partial<Probe>).nonce === "string"
+  );
+}
+
+function randomNonce(): string {
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 class PeerjsChannel implements SignalChannel {
   onMessage: SignalChannel["onMessage"] = null;
   onStatus: SignalChannel["onStatus"] = null;
+  onLost: SignalChannel["onLost"] = null;
   private closed = false;
+  private up = true;
   private retryDelay = RECONNECT_MIN_MS;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private watchTimer: ReturnType<typeof setInterval> | undefined;
+  private probeNonce: string | null = null;
+  private probeMisses = 0;
 
   constructor(
     readonly id: string,
@@ -59,21 +97,46 @@ class PeerjsChannel implements SignalChannel {
   ) {
     peer.socket.on("message", (envelope: BrokerEnvelope) => {
       if (envelope.type !== RELAY_TYPE || typeof envelope.src !== "string") return;
+      if (isProbe(envelope.payload)) {
+        if (envelope.src === this.id && envelope.payload.nonce === this.probeNonce) {
+          this.probeNonce = null;
+          this.probeMisses = 0;
+        }
+        return;
+      }
       this.onMessage?.(envelope.src, envelope.payload);
     });
     peer.on("disconnected", () => {
       if (this.closed) return;
-      this.onStatus?.(false);
+      this.setUp(false);
       this.scheduleReconnect();
     });
     peer.on("open", () => {
       if (this.closed) return;
       this.retryDelay = RECONNECT_MIN_MS;
-      this.onStatus?.(true);
+      this.setUp(true);
     });
-    // PeerJS reports lost servers and undeliverable messages here; the handlers above and the
-    // links' own timeouts deal with them, but an EventEmitter error with no listener would throw.
-    peer.on("error", () => undefined);
+    peer.on("error", (error: PeerError<string>) => {
+      // On reconnect the broker said our id is someone else's now.
+      if (error.type === "unavailable-id") this.lose();
+      // Lost servers and undeliverable messages are handled by the "disconnected" handler and the
+      // links' own timeouts; an EventEmitter error with no listener would throw.
+    });
+  }
+
+  private setUp(up: boolean): void {
+    if (this.up === up) return;
+    this.up = up;
+    this.probeNonce = null;
+    this.probeMisses = 0;
+    this.onStatus?.(up);
+  }
+
+  private lose(): void {
+    if (this.closed) return;
+    const onLost = this.onLost;
+    this.close();
+    onLost?.();
   }
 
   private scheduleReconnect(): void {
@@ -86,6 +149,19 @@ class PeerjsChannel implements SignalChannel {
     }, this.retryDelay);
   }
 
+  watch(intervalMs: number): void {
+    clearInterval(this.watchTimer);
+    this.watchTimer = setInterval(() => {
+      if (this.closed || !this.up || this.peer.disconnected) return;
+      if (this.probeNonce !== null && ++this.probeMisses >= PROBE_MISSES_LOST) {
+        this.lose();
+        return;
+      }
+      this.probeNonce = randomNonce();
+      this.peer.socket.send({ type: RELAY_TYPE, dst: this.id, payload: { mm: 1, t: "probe", nonce: this.probeNonce } });
+    }, intervalMs);
+  }
+
   send(dst: string, message: SignalMessage): void {
     if (this.closed || this.peer.disconnected) return;
     this.peer.socket.send({ type: RELAY_TYPE, dst, payload: message });
@@ -95,30 +171,47 @@ class PeerjsChannel implements SignalChannel {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.watchTimer);
     this.peer.destroy();
   }
 }
 
 /** Registers ids at a PeerJS broker; the returned function is what the mesh calls. */
 export function peerjsOpener(options: BrokerOptions): OpenChannel {
-  return (id, timeoutMs) =>
+  return (id, timeoutMs, token) =>
     new Promise<SignalChannel>((resolve, reject) => {
-      const peer = new Peer(id, { ...options, debug: 0 });
+      const peer = new Peer(id, { ...options, ...(token === undefined ? {} : { token }), debug: 0 });
       let settled = false;
-      const fail = (kind: ChannelOpenError["kind"], message: string): void => {
-        if (settled) return;
+      const nonce = randomNonce();
+      const finish = (): void => {
         settled = true;
         clearTimeout(timer);
+        clearInterval(prober);
+        peer.socket.off("message", onProbe);
+      };
+      const fail = (kind: ChannelOpenError["kind"], message: string): void => {
+        if (settled) return;
+        finish();
         peer.destroy();
         reject(new ChannelOpenError(kind, message));
       };
-      const timer = setTimeout(() => fail("unreachable", `no answer from the broker within ${timeoutMs} ms`), timeoutMs);
-      peer.once("open", () => {
+      const succeed = (): void => {
         if (settled) return;
-        settled = true;
-        clearTimeout(timer);
+        finish();
         resolve(new PeerjsChannel(id, peer));
-      });
+      };
+      const timer = setTimeout(() => fail("unreachable", `no answer from the broker within ${timeoutMs} ms`), timeoutMs);
+      // A takeover (same id, same token) gets no OPEN from the broker: we know it worked when a
+      // message addressed to the id comes back to us.
+      const onProbe = (envelope: BrokerEnvelope): void => {
+        if (envelope.src === id && isProbe(envelope.payload) && envelope.payload.nonce === nonce) succeed();
+      };
+      const prober =
+        token === undefined
+          ? undefined
+          : setInterval(() => peer.socket.send({ type: RELAY_TYPE, dst: id, payload: { mm: 1, t: "probe", nonce } }), PROBE_EVERY_MS);
+      if (token !== undefined) peer.socket.on("message", onProbe);
+      peer.once("open", succeed);
       peer.on("error", (error: PeerError<string>) => {
         if (error.type === "unavailable-id") fail("id-taken", `broker id ${id} is taken`);
         else fail("unreachable", `broker error (${error.type}): ${error.message}`);

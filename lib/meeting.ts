@@ -190,6 +190,7 @@ export class Meeting {
       throw failure;
     }
     this.setState("joined");
+    globalThis.addEventListener?.("pagehide", this.onPageHide);
     this.emit("meeting-joined", { meetingId: this.meetingId, hostId: mesh.hostId ?? this.localParticipant.id });
   }
 
@@ -258,6 +259,13 @@ export class Meeting {
     mesh.sendApp(JSON.parse(encoded) as JsonValue, to ?? null);
   }
 
+  // Closing or reloading the tab: say goodbye at once, so others see us leave rather than vanish.
+  private readonly onPageHide = (): void => {
+    if (this.current !== "joined" && this.current !== "reconnecting") return;
+    this.setState("leaving");
+    this.mesh?.leaveNow();
+  };
+
   private wireMesh(mesh: Mesh): void {
     const events = mesh.events;
     events.on("member-joined", (member) => {
@@ -293,6 +301,7 @@ export class Meeting {
       if (this.current === "left") return;
       // Out of the meeting, nobody is "in it" with us any more; no participant-left for each of them.
       this.remote.clear();
+      globalThis.removeEventListener?.("pagehide", this.onPageHide);
       this.setState("left");
       this.emit("meeting-left", { reason });
     });

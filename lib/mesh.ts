@@ -56,6 +56,13 @@ const CLAIM_RETRY_MS = 200;
 // With nobody left to talk to, this many failed claims mean the meeting lives on elsewhere.
 const CLAIM_ATTEMPTS_WHEN_ALONE = 15;
 const REGISTER_TIMEOUT_MS = 5000;
+// How long a would-be host waits for the anchor's holder to answer before taking the anchor over.
+const HOLDER_ALIVE_WAIT_MS = 1000;
+// How often the host checks that the broker still routes the anchor to it.
+const ANCHOR_WATCH_MS = 1000;
+// Our own id can stay registered for a moment after we left (the broker has not seen the socket
+// close yet); a rejoin retries this long before calling it a duplicate.
+const SELF_ID_RETRY_MS = 1500;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -82,10 +89,13 @@ export class Mesh {
   readonly dropped = new Map<string, number>();
 
   private seq = -1;
+  // The anchor's broker token, known to every member, so that a successor can take the anchor
+  // over from a host that froze (its registration would otherwise block the anchor for a minute).
+  private anchorToken: string | null = null;
   private nextSeq = 1;
   private self: SignalChannel | null = null;
   private anchor: SignalChannel | null = null;
-  private claiming = false;
+  private settling = false;
   private readonly links = new Map<string, Link>();
   // Host only: admitted newcomers whose hello has not arrived yet, so later newcomers link to them too.
   private readonly pending = new Map<string, { seq: number; until: number }>();
@@ -120,7 +130,7 @@ export class Mesh {
     const deadline = performance.now() + this.config.joinTimeout;
     const remaining = (): number => Math.max(1, deadline - performance.now());
     try {
-      this.self = await this.register(this.selfBrokerId, Math.min(REGISTER_TIMEOUT_MS, remaining()));
+      this.self = await this.registerSelf(deadline);
     } catch (error) {
       this.phase = "closed";
       throw error instanceof ChannelOpenError && error.kind === "id-taken"
@@ -139,10 +149,10 @@ export class Mesh {
     try {
       for (;;) {
         if (this.phase !== "joining") throw this.abortedJoin();
-        const anchor = await this.tryClaimAnchor(Math.min(REGISTER_TIMEOUT_MS, remaining()));
+        // A fresh token: a newcomer must never take over a live meeting's anchor.
+        const anchor = await this.tryClaimAnchor(Math.min(REGISTER_TIMEOUT_MS, remaining()), randomId(24));
         if (anchor) {
           this.seq = 0;
-          this.hostId = this.id;
           this.nextSeq = 1;
           break;
         }
@@ -175,20 +185,37 @@ export class Mesh {
     return new MeshError("meeting-ended", "the meeting ended while we were joining");
   }
 
-  private async register(id: string, timeoutMs: number): Promise<SignalChannel> {
-    return this.env.openChannel(id, timeoutMs);
+  private async registerSelf(deadline: number): Promise<SignalChannel> {
+    const giveUp = performance.now() + SELF_ID_RETRY_MS;
+    for (;;) {
+      const timeout = Math.min(REGISTER_TIMEOUT_MS, Math.max(1, deadline - performance.now()));
+      try {
+        return await this.env.openChannel(this.selfBrokerId, timeout);
+      } catch (error) {
+        const taken = error instanceof ChannelOpenError && error.kind === "id-taken";
+        if (!taken || performance.now() >= giveUp) throw error;
+        await sleep(CLAIM_RETRY_MS);
+      }
+    }
   }
 
-  /** Resolves with the anchor channel, or null when someone else holds it. */
-  private async tryClaimAnchor(timeoutMs: number): Promise<SignalChannel | null> {
+  /**
+   * Registers the anchor under `token`; resolves with the channel (and we are host from then on), or
+   * null when someone else holds it. A token equal to the live holder's takes the anchor over.
+   */
+  private async tryClaimAnchor(timeoutMs: number, token: string): Promise<SignalChannel | null> {
     try {
-      const anchor = await this.register(this.anchorId, timeoutMs);
+      const anchor = await this.env.openChannel(this.anchorId, timeoutMs, token);
       if (this.phase === "closing" || this.phase === "closed") {
         anchor.close();
         return null;
       }
       this.anchor = anchor;
+      this.anchorToken = token;
+      this.hostId = this.id;
       anchor.onMessage = (src, payload) => this.onAnchorSignal(src, payload);
+      anchor.onLost = () => this.onAnchorLost();
+      anchor.watch(ANCHOR_WATCH_MS);
       return anchor;
     } catch (error) {
       if (error instanceof ChannelOpenError && error.kind === "id-taken") return null;
@@ -232,7 +259,7 @@ export class Mesh {
     const message = parseSignal(payload);
     const from = participantFromBrokerId(this.config.meetingId, src);
     if (message === null || message.t !== "knock" || from === null) return this.countDropped(src);
-    if (from === this.id || !this.isHost || this.anchor === null) return;
+    if (from === this.id || this.anchor === null) return;
     // A knock from someone we are linked with means that participant restarted; its old link is dead.
     const seq = this.nextSeq++;
     this.pending.set(from, { seq, until: performance.now() + this.config.linkTimeout });
@@ -276,7 +303,15 @@ export class Mesh {
       this.env.createTransport(initiator),
       {
         signal: (l, data) => this.sendSignal(l, data),
-        open: (l) => l.send({ v: 1, t: "hello", name: this.config.name, seq: this.seq, hostId: this.hostId }),
+        open: (l) =>
+          l.send({
+            v: 1,
+            t: "hello",
+            name: this.config.name,
+            seq: this.seq,
+            hostId: this.hostId,
+            anchorToken: this.isHost ? this.anchorToken : null,
+          }),
         message: (l, message) => this.onLinkMessage(l, message),
         malformed: (l) => this.countDropped(l.remoteId),
         closed: (l) => this.onLinkClosed(l),
@@ -316,6 +351,7 @@ export class Mesh {
         if (link.ready) return;
         link.ready = true;
         const member: Member = { id: link.remoteId, name: message.name, seq: message.seq };
+        if (message.anchorToken !== null && link.remoteId === this.hostId) this.anchorToken = message.anchorToken;
         this.pending.delete(member.id);
         if (this.isHost) this.nextSeq = Math.max(this.nextSeq, member.seq + 1);
         this.members.set(member.id, member);
@@ -325,6 +361,9 @@ export class Mesh {
         return;
       }
       case "ping":
+        return;
+      case "anchor":
+        if (link.remoteId === this.hostId) this.anchorToken = message.token;
         return;
       case "app": {
         const member = this.members.get(link.remoteId);
@@ -383,7 +422,7 @@ export class Mesh {
     if (next === this.hostId) return;
     this.hostId = next;
     this.events.emit("host-changed", { hostId: next });
-    if (next === this.id) void this.claimAnchorAsSuccessor();
+    if (next === this.id) void this.settleHost();
   }
 
   /** The earliest joiner among the members and us, leaving out `except`; ties go to the lower id. */
@@ -397,35 +436,82 @@ export class Mesh {
     return best.id;
   }
 
-  private async claimAnchorAsSuccessor(): Promise<void> {
-    if (this.claiming || this.anchor) return;
-    this.claiming = true;
+  /**
+   * We are host by the succession rule but do not hold the anchor: claim it. If someone holds it,
+   * knock: a live holder answers and we follow it; a silent one (frozen, or its registration not yet
+   * expired) is taken over with the meeting's anchor token. Alone and unable to claim, we are the
+   * one who got cut off, and the meeting goes on without us.
+   */
+  private async settleHost(): Promise<void> {
+    if (this.settling) return;
+    this.settling = true;
     try {
       let failures = 0;
-      while (this.isHost && this.anchor === null && (this.phase === "joined" || this.phase === "joining")) {
-        let anchor: SignalChannel | null = null;
+      while (this.isHost && this.anchor === null && this.phase === "joined") {
+        let taken = false;
         try {
-          anchor = await this.tryClaimAnchor(REGISTER_TIMEOUT_MS);
+          const fresh = randomId(24);
+          if (await this.tryClaimAnchor(REGISTER_TIMEOUT_MS, fresh)) return this.announceAnchor();
+          taken = true;
         } catch {
           // The broker is down: keep trying; the meeting goes on without newcomers meanwhile.
         }
-        if (anchor) {
-          let maxSeq = this.seq;
-          for (const member of this.members.values()) maxSeq = Math.max(maxSeq, member.seq);
-          this.nextSeq = maxSeq + 1;
-          return;
+        if (taken && this.phase === "joined") {
+          const welcome = await this.knock(HOLDER_ALIVE_WAIT_MS);
+          if (welcome && welcome.hostId !== this.id) return this.followHost(welcome);
+          if (!welcome && this.anchorToken !== null) {
+            try {
+              if (await this.tryClaimAnchor(REGISTER_TIMEOUT_MS, this.anchorToken)) return this.announceAnchor();
+            } catch {
+              // As above.
+            }
+          }
         }
         failures++;
-        // Alone, and someone else holds the anchor: the meeting goes on without us.
-        if (this.members.size === 0 && failures >= CLAIM_ATTEMPTS_WHEN_ALONE && this.links.size === 0) {
-          this.close("connection-lost");
-          return;
-        }
-        await sleep(this.members.size === 0 ? CLAIM_RETRY_MS : Math.min(1000, CLAIM_RETRY_MS * failures));
+        if (this.alone && failures >= CLAIM_ATTEMPTS_WHEN_ALONE) return this.close("connection-lost");
+        await sleep(this.alone ? CLAIM_RETRY_MS : Math.min(1000, CLAIM_RETRY_MS * failures));
       }
     } finally {
-      this.claiming = false;
+      this.settling = false;
     }
+  }
+
+  /** Whom we name as host when we leave as host; null when we are not host or nobody is left. */
+  private nextHost(): string | null {
+    return this.isHost && this.members.size > 0 ? this.earliest(this.id) : null;
+  }
+
+  private get alone(): boolean {
+    return this.members.size === 0 && this.links.size === 0;
+  }
+
+  // Now holding the anchor, under the token tryClaimAnchor() recorded: start numbering after
+  // everyone we know, and tell everyone the token.
+  private announceAnchor(): void {
+    let maxSeq = this.seq;
+    for (const member of this.members.values()) maxSeq = Math.max(maxSeq, member.seq);
+    this.nextSeq = maxSeq + 1;
+    const token = this.anchorToken;
+    if (token !== null) for (const link of this.links.values()) link.send({ v: 1, t: "anchor", token });
+  }
+
+  // A live host answered our knock: we were cut off from it, not it from us.
+  private followHost(welcome: Extract<SignalMessage, { t: "welcome" }>): void {
+    if (this.alone) return this.close("connection-lost");
+    this.hostId = welcome.hostId;
+    this.events.emit("host-changed", { hostId: welcome.hostId });
+    for (const member of welcome.members) {
+      if (member.id !== this.id && !this.links.has(member.id)) this.startLink(member.id, randomId(), true);
+    }
+  }
+
+  // The broker routes the anchor to someone else now (we froze and were taken over, or lost it
+  // while the broker was away).
+  private onAnchorLost(): void {
+    this.anchor = null;
+    if (this.phase !== "joined") return;
+    if (this.alone) return this.close("connection-lost");
+    void this.settleHost();
   }
 
   // ---- heartbeats ------------------------------------------------------------------------
@@ -450,11 +536,24 @@ export class Mesh {
   async leave(): Promise<void> {
     if (this.phase !== "joined") return;
     this.phase = "closing";
-    const successor = this.isHost && this.members.size > 0 ? this.earliest(this.id) : null;
+    const successor = this.nextHost();
     // Release the anchor first so the successor's first claim succeeds.
     this.anchor?.close();
     this.anchor = null;
     await this.handshake({ v: 1, t: "bye", successor }, BYE_WAIT_MS, 0);
+    this.close("left");
+  }
+
+  /**
+   * Goodbye without waiting for answers, for `pagehide`: the page may be gone before any arrives.
+   * Closing the links right after also tells the others at once should the goodbye itself be lost.
+   */
+  leaveNow(): void {
+    if (this.phase !== "joined") return;
+    const successor = this.nextHost();
+    this.anchor?.close();
+    this.anchor = null;
+    for (const link of this.links.values()) link.send({ v: 1, t: "bye", successor });
     this.close("left");
   }
 

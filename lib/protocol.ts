@@ -17,8 +17,13 @@ const MAX_TOKEN = 128;
 const MAX_MEMBERS = 256;
 
 export type LinkMessage =
-  /** First message each side sends once the channel opens. */
-  | { v: 1; t: "hello"; name: string; seq: number; hostId: string | null }
+  /**
+   * First message each side sends once the channel opens. The host adds the anchor's broker token,
+   * which lets a successor take the anchor over from a host that froze (see README, Reliability).
+   */
+  | { v: 1; t: "hello"; name: string; seq: number; hostId: string | null; anchorToken: string | null }
+  /** The host re-registered the anchor under a new token. */
+  | { v: 1; t: "anchor"; token: string }
   /** Keeps the link alive; any message counts, this one is sent when nothing else was. */
   | { v: 1; t: "ping" }
   /** The sender leaves; `successor` is named when the sender was the host. */
@@ -54,6 +59,10 @@ function isObj(value: unknown): value is Obj {
 function isStr(value: unknown, max: number): value is string {
   return typeof value === "string" && value.length <= max;
 }
+// Broker tokens travel in the broker's URL: letters and digits only.
+function isToken(value: unknown): value is string {
+  return typeof value === "string" && /^[A-Za-z0-9]{8,128}$/.test(value);
+}
 function isSeq(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 }
@@ -81,9 +90,14 @@ export function parseLink(raw: unknown): LinkMessage | null {
   if (m === null || m["v"] !== PROTOCOL_VERSION) return null;
   switch (m["t"]) {
     case "hello": {
-      const { name, seq, hostId } = m;
+      const { name, seq, hostId, anchorToken } = m;
       if (!isStr(name, MAX_NAME) || !isSeq(seq) || !(hostId === null || isStr(hostId, MAX_TOKEN))) return null;
-      return { v: 1, t: "hello", name, seq, hostId };
+      if (!(anchorToken === null || isToken(anchorToken))) return null;
+      return { v: 1, t: "hello", name, seq, hostId, anchorToken };
+    }
+    case "anchor": {
+      const { token } = m;
+      return isToken(token) ? { v: 1, t: "anchor", token } : null;
     }
     case "ping":
       return { v: 1, t: "ping" };
