@@ -3,7 +3,7 @@
 import { initMeeting, MeshError } from "../lib/index.js";
 import type { Meeting, MeetingLeftReason, MeetingState, Participant, ParticipantLeftReason } from "../lib/index.js";
 import { Chat, chatText } from "./chat.js";
-import { byId, showOnly } from "./dom.js";
+import { byId, el, showOnly } from "./dom.js";
 import { EventLog } from "./event-log.js";
 import { hostLabel, renderRoster } from "./roster.js";
 import {
@@ -92,7 +92,6 @@ const PARTICIPANT_LEFT_WORDS: Record<ParticipantLeftReason, string> = {
 
 /** Extra advice for the errors a person can act on. */
 const ERROR_HINTS: Partial<Record<MeshError["code"], string>> = {
-  "invalid-id": "Meeting ids use letters and digits, optionally separated by single -, _ or spaces.",
   "invalid-argument": "Check the values in the form.",
   "broker-unreachable": "The signalling server could not be reached. Check your connection and try again.",
   "host-unreachable": "The meeting's host did not answer. Try again in a moment.",
@@ -119,6 +118,11 @@ function describeLeft(reason: MeetingLeftReason): { title: string; detail: strin
   }
 }
 
+/** Joined (or joined and waiting for the broker to come back): the calls that need a meeting work. */
+function inMeeting(m: Meeting): boolean {
+  return m.state === "joined" || m.state === "reconnecting";
+}
+
 function errorParts(error: unknown): { code: string; message: string } {
   if (error instanceof MeshError) return { code: error.code, message: error.message };
   return { code: "unexpected", message: error instanceof Error ? error.message : String(error) };
@@ -136,12 +140,11 @@ function showJoinError(error: unknown): void {
   const { code, message } = errorParts(error);
   const hint = error instanceof MeshError ? ERROR_HINTS[error.code] : undefined;
   ui.joinError.dataset.code = code;
-  const codeChip = document.createElement("code");
-  codeChip.className = "error-code";
-  codeChip.textContent = code;
-  const text = document.createElement("span");
-  text.textContent = hint ? `${message}. ${hint}` : message;
-  ui.joinError.replaceChildren(codeChip, text);
+  ui.joinError.replaceChildren(
+    el("code", { className: "error-code", text: code }),
+    el("span", { className: "alert-text", text: message }),
+    ...(hint ? [el("span", { className: "alert-hint", text: hint })] : []),
+  );
   ui.joinError.hidden = false;
 }
 
@@ -169,7 +172,7 @@ function setJoining(joining: boolean): void {
 
 /** End is allowed for the host, or for whoever is the last one left. */
 function updateEndButton(m: Meeting): void {
-  const active = m.state === "joined" || m.state === "reconnecting";
+  const active = inMeeting(m);
   const allowed = m.isHost || m.participants.size === 0;
   let why: string;
   if (!active) why = "You are not in the meeting.";
@@ -184,10 +187,11 @@ function updateEndButton(m: Meeting): void {
 
 function renderMeeting(m: Meeting): void {
   renderRoster(m, ui.participants, ui.participantCount, ui.tiles);
-  lastHostName = m.isHost ? "" : hostLabel(m);
+  const active = inMeeting(m);
+  // Once out, the roster is cleared: remember the host's name while it is still known.
+  if (active) lastHostName = m.isHost ? "" : hostLabel(m);
   ui.hostName.textContent = hostLabel(m);
   updateEndButton(m);
-  const active = m.state === "joined" || m.state === "reconnecting";
   ui.leaveButton.disabled = !active;
   chat.setEnabled(active);
 }
@@ -232,7 +236,7 @@ function wireMeeting(m: Meeting): void {
     log.add("meeting-state-changed", state, state === "reconnecting" ? "warn" : "info");
     if (!isCurrent()) return;
     setStatus(state);
-    if (views.meeting.hidden === false) renderMeeting(m);
+    if (!views.meeting.hidden && state !== "left") renderMeeting(m);
   });
   m.on("meeting-joined", ({ meetingId, hostId }) => {
     const host = hostId === m.localParticipant.id ? "you" : hostLabel(m);
@@ -305,7 +309,7 @@ async function join(meetingId: string, name: string): Promise<void> {
   setJoining(true);
   try {
     await m.join();
-    if (m.state === "joined" || m.state === "reconnecting") enterMeetingView(m);
+    if (inMeeting(m)) enterMeetingView(m);
   } catch (error) {
     if (meeting === m) meeting = null;
     failJoin(error);
@@ -401,7 +405,7 @@ async function copyText(text: string): Promise<boolean> {
 
 function leaveOnPageHide(): void {
   const m = meeting;
-  if (m && (m.state === "joined" || m.state === "reconnecting")) void m.leave().catch(() => {});
+  if (m && inMeeting(m)) void m.leave().catch(() => {});
 }
 
 // ---------------------------------------------------------------------------------------------
