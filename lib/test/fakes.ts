@@ -19,12 +19,17 @@ const viaWire = <T>(value: T): unknown => JSON.parse(JSON.stringify(value)) as u
 class FakeChannel implements SignalChannel {
   onMessage: SignalChannel["onMessage"] = null;
   onStatus: SignalChannel["onStatus"] = null;
-  /** Closed by its owner, or dropped because the owner crashed. */
+  onLost: (() => void) | null = null;
+  /** Closed by its owner, taken over, or its owner crashed: nothing goes in or out any more. */
   dead = false;
+  /** The owner froze: the broker still holds its ids, but nothing goes in or out. */
+  frozen = false;
+  private watchTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     readonly id: string,
     readonly owner: string,
+    readonly token: string,
     private readonly broker: FakeBroker,
   ) {}
 
@@ -32,8 +37,29 @@ class FakeChannel implements SignalChannel {
     this.broker.relay(this, dst, message);
   }
 
+  /** Checks every `intervalMs` that the broker still routes the id here; reports a takeover via onLost. */
+  watch(intervalMs: number): void {
+    clearInterval(this.watchTimer);
+    this.watchTimer = setInterval(() => {
+      if (this.dead || this.frozen) return;
+      if (this.broker.holderOf(this.id) !== this) {
+        const onLost = this.onLost;
+        this.stop();
+        onLost?.();
+      }
+    }, intervalMs);
+  }
+
   close(): void {
+    this.stop();
     this.broker.unregister(this);
+  }
+
+  /** Goes silent and drops its timer. */
+  stop(): void {
+    clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
+    this.dead = true;
   }
 }
 
@@ -42,9 +68,14 @@ export interface FakeBrokerOptions {
   releaseDelayMs?: number;
 }
 
+let tokenCounter = 0;
+
 /**
- * A PeerJS broker in memory: one live registration per id (a second one is refused with `id-taken`),
- * one-to-one relay with `src` stamped by the broker, messages to ids nobody holds dropped.
+ * A PeerJS broker in memory, with the semantics of the `peer` server:
+ * - one live registration per id; a second one is refused with `id-taken`, unless it presents the
+ *   same token as the live one, in which case it takes the id over (messages for the id now reach
+ *   the newcomer; the old holder is not told);
+ * - one-to-one relay with `src` stamped by the broker; messages to ids nobody holds are dropped.
  */
 export class FakeBroker {
   /** Ids currently registered, and by which channel. */
@@ -56,6 +87,8 @@ export class FakeBroker {
   relayed = 0;
   /** Messages dropped because nobody held the destination id (or the broker was down). */
   undeliverable = 0;
+  /** Registrations that took a live id over with its token. */
+  takeovers = 0;
   /** Called when an id becomes free again. */
   onRelease: ((id: string) => void) | null = null;
 
@@ -63,7 +96,7 @@ export class FakeBroker {
 
   /** An OpenChannel for one participant (its owner name is used by crash()). */
   opener(owner: string): OpenChannel {
-    return (id, timeoutMs) =>
+    return (id: string, timeoutMs: number, token?: string) =>
       new Promise<SignalChannel>((resolve, reject) => {
         if (typeof timeoutMs !== "number" || !(timeoutMs > 0)) {
           reject(new Error(`openChannel got a bad timeout: ${String(timeoutMs)}`));
@@ -74,11 +107,14 @@ export class FakeBroker {
             reject(new subject.ChannelOpenError("unreachable", "the fake broker is unreachable"));
             return;
           }
-          if (this.holders.has(id)) {
+          const current = this.holders.get(id);
+          if (current && (token === undefined || token !== current.token)) {
             reject(new subject.ChannelOpenError("id-taken", `broker id ${id} is taken`));
             return;
           }
-          const channel = new FakeChannel(id, owner, this);
+          if (current) this.takeovers++;
+          // Like PeerJS, a registration without an explicit token gets a random one nobody else knows.
+          const channel = new FakeChannel(id, owner, token ?? `random${++tokenCounter}x${Math.random().toString(36).slice(2)}`, this);
           this.holders.set(id, channel);
           this.channels.add(channel);
           resolve(channel);
@@ -89,9 +125,18 @@ export class FakeBroker {
   /** An OpenChannel with no particular owner. */
   readonly openChannel: OpenChannel = this.opener("anonymous");
 
-  /** True while some live client holds `id`. */
+  /** True while some client holds `id`. */
   isRegistered(id: string): boolean {
     return this.holders.has(id);
+  }
+
+  /** The owner holding `id`, if any. */
+  ownerOf(id: string): string | undefined {
+    return this.holders.get(id)?.owner;
+  }
+
+  holderOf(id: string): FakeChannel | undefined {
+    return this.holders.get(id);
   }
 
   /** Every id currently held. */
@@ -106,24 +151,31 @@ export class FakeBroker {
   setReachable(up: boolean): void {
     if (this.reachable === up) return;
     this.reachable = up;
-    for (const channel of this.channels) later(() => channel.dead || channel.onStatus?.(up));
+    for (const channel of this.channels) later(() => channel.dead || channel.frozen || channel.onStatus?.(up));
   }
 
-  /** The owner's tab is gone: its channels go silent, its ids are freed, and it can register no more. */
-  crash(owner: string): void {
+  /**
+   * The owner's tab is gone: its channels go silent and it can register no more. A crashed tab's
+   * socket closes, so its ids are freed; a frozen tab's socket stays up, so the broker keeps its ids.
+   */
+  crash(owner: string, how: "crashed" | "frozen" = "crashed"): void {
     this.crashedOwners.add(owner);
-    for (const channel of [...this.channels]) if (channel.owner === owner) this.drop(channel, 0);
+    for (const channel of [...this.channels]) {
+      if (channel.owner !== owner) continue;
+      if (how === "frozen") channel.frozen = true;
+      else this.drop(channel, 0);
+    }
   }
 
   /** Delivers a raw payload to `dst` as if `src` had sent it (for malformed-input tests). */
   inject(src: string, dst: string, payload: unknown): void {
     const target = this.holders.get(dst);
     if (!target) return;
-    later(() => target.dead || target.onMessage?.(src, payload));
+    later(() => target.dead || target.frozen || target.onMessage?.(src, payload));
   }
 
   relay(from: FakeChannel, dst: string, message: SignalMessage): void {
-    if (from.dead || !this.reachable) {
+    if (from.dead || from.frozen || !this.reachable) {
       this.undeliverable++;
       return;
     }
@@ -135,17 +187,18 @@ export class FakeBroker {
     this.relayed++;
     const payload = viaWire(message);
     later(() => {
-      if (!target.dead) target.onMessage?.(from.id, payload);
+      if (!target.dead && !target.frozen) target.onMessage?.(from.id, payload);
     });
   }
 
   unregister(channel: FakeChannel): void {
-    if (channel.dead) return;
+    // A frozen tab cannot close anything; a taken-over channel holds nothing to free.
+    if (channel.frozen || !this.channels.has(channel)) return;
     this.drop(channel, this.options.releaseDelayMs ?? 0);
   }
 
   private drop(channel: FakeChannel, releaseDelayMs: number): void {
-    channel.dead = true;
+    channel.stop();
     this.channels.delete(channel);
     const release = (): void => {
       if (this.holders.get(channel.id) !== channel) return;
@@ -285,6 +338,14 @@ export class FakeTransports {
     return n;
   }
 
+  /** Sends raw text on an open link from owner `from` to owner `to`, bypassing the Link's framing. */
+  sendRaw(from: string, to: string, text: string): boolean {
+    for (const t of this.live.values()) {
+      if (t.owner === from && t.partner?.owner === to && t.state === "open") return t.send(text);
+    }
+    return false;
+  }
+
   /** Silently cuts every link between owners `a` and `b`; returns how many links were cut. */
   cut(a: string, b: string): number {
     let n = 0;
@@ -328,9 +389,12 @@ export class FakeNetwork {
     return { openChannel: this.broker.opener(owner), createTransport: this.transports.factory(owner) };
   }
 
-  /** The owner's tab crashes: its links go silent (no close seen by anyone) and its broker ids are freed. */
-  crash(owner: string): void {
+  /**
+   * The owner's tab crashes (its broker ids are freed) or freezes (the broker keeps them): either way its
+   * links go silent, with no close seen by anyone, and it reaches nobody any more.
+   */
+  crash(owner: string, how: "crashed" | "frozen" = "crashed"): void {
     this.transports.cutAll(owner);
-    this.broker.crash(owner);
+    this.broker.crash(owner, how);
   }
 }

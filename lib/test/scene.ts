@@ -4,14 +4,19 @@
 import type { TestContext } from "node:test";
 import { anchorBrokerId, participantBrokerId } from "../ids.js";
 import type { Meeting, MeetingConfig, MeetingEvents } from "../meeting.js";
+import type { Mesh, MeshConfig, MeshEvents } from "../mesh.js";
 import { FakeNetwork, type FakeBrokerOptions } from "./fakes.js";
 import { subject } from "./load-subject.js";
 import { until, within } from "./wait.js";
 
 export const MEETING_ID = "room-1";
 
-/** Short heartbeats so that a lost participant is noticed in a fraction of a second. */
-export const FAST = { heartbeatInterval: 50, heartbeatTimeout: 300, joinTimeout: 4000 } as const;
+/**
+ * Short heartbeats so that a lost participant is noticed in under a second. The timeout is not
+ * shorter on purpose: on a loaded CI machine (2 CPUs next to a Chromium e2e run) this process can be
+ * descheduled for a few hundred ms, and a 300 ms timeout then drops healthy links.
+ */
+export const FAST = { heartbeatInterval: 50, heartbeatTimeout: 800, joinTimeout: 4000 } as const;
 
 const EVENT_TYPES = [
   "meeting-joined",
@@ -31,10 +36,14 @@ void allRecorded;
 
 export type Recorded = { [K in keyof MeetingEvents]: { type: K; payload: MeetingEvents[K]; at: number } }[keyof MeetingEvents];
 
+export type MeshRecorded = { [K in keyof MeshEvents]: { type: K; payload: MeshEvents[K] } }[keyof MeshEvents];
+
 export class Scene {
   readonly net: FakeNetwork;
   readonly meetingId: string;
   private readonly all: Meeting[] = [];
+  private readonly meshes: Mesh[] = [];
+  private readonly meshLogs = new Map<Mesh, MeshRecorded[]>();
   private readonly logs = new Map<Meeting, Recorded[]>();
   private readonly wakers = new Set<() => void>();
 
@@ -66,6 +75,34 @@ export class Scene {
       });
     };
     for (const type of EVENT_TYPES) record(type);
+  }
+
+  /** A bare Mesh (below the Meeting API) on the same network; its events are recorded. */
+  mesh(participantId: string, extra: Partial<MeshConfig> = {}, owner = participantId): Mesh {
+    const config: MeshConfig = {
+      meetingId: this.meetingId,
+      participantId,
+      name: participantId,
+      ...FAST,
+      linkTimeout: 2000,
+      ...extra,
+    };
+    const mesh = new subject.Mesh(config, this.net.env(owner));
+    const log: MeshRecorded[] = [];
+    this.meshLogs.set(mesh, log);
+    this.meshes.push(mesh);
+    mesh.events.on("*", (type, payload) => {
+      log.push({ type, payload } as MeshRecorded);
+      for (const wake of this.wakers) wake();
+    });
+    return mesh;
+  }
+
+  /** The payloads of one event type that `mesh` emitted so far. */
+  meshEvents<K extends keyof MeshEvents>(mesh: Mesh, type: K): MeshEvents[K][] {
+    const out: MeshEvents[K][] = [];
+    for (const entry of this.meshLogs.get(mesh) ?? []) if (entry.type === type) out.push(entry.payload as MeshEvents[K]);
+    return out;
   }
 
   /** Creates and joins meetings one after another, each joined before the next starts. */
@@ -110,7 +147,19 @@ export class Scene {
         return () => this.wakers.delete(wake);
       },
       ms,
+      () => this.describe(),
     );
+  }
+
+  /** Each meeting's view (state, host, participants), for failure messages. */
+  describe(): string {
+    const meetings = this.all.map(
+      (m) => `${m.localParticipant.id}: ${m.state}, host ${String(m.hostId)}, sees [${seen(m).join(", ")}]`,
+    );
+    const meshes = this.meshes.map(
+      (m) => `mesh ${m.id}: host ${String(m.hostId)}, members [${[...m.members.keys()].sort().join(", ")}]`,
+    );
+    return [...meetings, ...meshes].join("; ");
   }
 
   /** Waits (bounded) for the next `type` event of `meeting` that passes `filter`. */
@@ -138,8 +187,10 @@ export class Scene {
 
   /** Leaves every meeting of the scene; a test's last word, also run when it fails. */
   async close(): Promise<void> {
-    await Promise.all(
-      this.all.map(async (meeting) => {
+    // One at a time: someone who is leaving does not ack another's goodbye, so simultaneous leaves
+    // would each wait out the goodbye bound (500 ms).
+    for (const meeting of this.all) {
+      await (async () => {
         if (meeting.state === "joining") {
           // Let the join finish (or fail) first; it is bounded by joinTimeout.
           await new Promise<void>((resolve) => {
@@ -155,8 +206,12 @@ export class Scene {
         if (meeting.state === "joined" || meeting.state === "reconnecting" || meeting.state === "leaving") {
           await meeting.leave();
         }
-      }),
-    );
+      })();
+    }
+    for (const mesh of this.meshes) {
+      await mesh.leave();
+      mesh.close("left");
+    }
   }
 }
 

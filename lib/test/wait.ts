@@ -7,6 +7,7 @@ export function until(
   check: () => boolean,
   subscribe: (wake: () => void) => () => void,
   ms: number,
+  detail?: () => string,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (check()) {
@@ -22,7 +23,10 @@ export function until(
       if (error) reject(error);
       else resolve();
     };
-    const timer = setTimeout(() => finish(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    const timer = setTimeout(() => {
+      const extra = detail ? `; ${detail()}` : "";
+      finish(new Error(`timed out after ${ms} ms waiting for ${what}${extra}`));
+    }, ms);
     // Re-check once the emitting code has finished its own bookkeeping.
     const unsubscribe = subscribe(() => queueMicrotask(() => check() && finish()));
   });
