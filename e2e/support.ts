@@ -39,7 +39,7 @@ interface HarnessWindow {
     call(method: string, ...args: unknown[]): Promise<CallResult>;
     snapshot(): Snapshot;
     events: Recorded[];
-    find(type: string, match: unknown): Recorded | null;
+    find(type: string, match: unknown, after: number): Recorded | null;
   };
 }
 declare const window: HarnessWindow;
@@ -82,19 +82,22 @@ export class Tab {
     return this.page.evaluate((t) => window.harness.events.filter((e) => t === undefined || e.type === t), type);
   }
 
-  /** Waits (bounded) for an event whose payload deep-matches `match`; returns it with the page's clock. */
-  async waitForEvent(type: string, match?: unknown, timeoutMs = 10_000): Promise<Recorded> {
+  /**
+   * Waits (bounded) for an event whose payload deep-matches `match`, recorded at or after `after`
+   * (wall-clock ms, e.g. Date.now() before the action); returns it.
+   */
+  async waitForEvent(type: string, match?: unknown, timeoutMs = 10_000, after = 0): Promise<Recorded> {
     const handle = await this.page.waitForFunction(
-      ([t, m]) => window.harness.find(t, m),
-      [type, match] as const,
+      ([t, m, a]) => window.harness.find(t, m, a),
+      [type, match, after] as const,
       { timeout: timeoutMs, polling: 20 },
     );
     return (await handle.jsonValue()) as Recorded;
   }
 
-  /** The page's performance.now(), to measure latencies on the page's own clock. */
+  /** Wall-clock ms with sub-ms precision, on the same clock as recorded events' `at`. */
   now(): Promise<number> {
-    return this.page.evaluate(() => performance.now());
+    return this.page.evaluate(() => performance.timeOrigin + performance.now());
   }
 
   async close(): Promise<void> {

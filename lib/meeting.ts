@@ -54,7 +54,7 @@ export interface MeetingConfig {
   broker?: BrokerOptions;
   /** ICE servers for the links; default: PeerJS's default STUN list. Pass [] on a private network. */
   iceServers?: RTCIceServer[];
-  /** How often each link proves it is alive, in ms (default 500). */
+  /** How often each link proves it is alive, in ms (default 250). */
   heartbeatInterval?: number;
   /** Silence after which a participant counts as gone, in ms (default 2000). */
   heartbeatTimeout?: number;
@@ -117,7 +117,7 @@ export class Meeting {
     if (config.iceServers !== undefined && !Array.isArray(config.iceServers)) {
       throw new MeshError("invalid-argument", "iceServers must be an array of RTCIceServer");
     }
-    const heartbeatInterval = positive("heartbeatInterval", config.heartbeatInterval, 500);
+    const heartbeatInterval = positive("heartbeatInterval", config.heartbeatInterval, 250);
     const heartbeatTimeout = positive("heartbeatTimeout", config.heartbeatTimeout, 2000);
     if (heartbeatTimeout <= heartbeatInterval) {
       throw new MeshError("invalid-argument", "heartbeatTimeout must be longer than heartbeatInterval");

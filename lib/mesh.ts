@@ -401,6 +401,7 @@ export class Mesh {
     if (this.links.get(link.remoteId) !== link) return;
     this.links.delete(link.remoteId);
     if (this.phase === "joined" || this.phase === "joining") this.removeMember(link.remoteId, "connection-lost", null);
+    this.checkAlone();
   }
 
   private removeMember(id: string, reason: ParticipantLeftReason, successor: string | null): void {
@@ -413,7 +414,13 @@ export class Mesh {
     this.members.delete(id);
     this.events.emit("member-left", { member, reason });
     if (id === this.hostId) this.electHost(successor);
-    else if (this.members.size === 0 && !this.isHost && this.phase === "joined") this.electHost(null);
+    else this.checkAlone();
+  }
+
+  // Nobody left to talk to and we are not host: by the succession rule we are now; settleHost()
+  // then finds out whether the meeting goes on elsewhere without us.
+  private checkAlone(): void {
+    if (this.alone && !this.isHost && this.phase === "joined") this.electHost(null);
   }
 
   /** Everyone computes the same successor: the one the old host named, else the earliest joiner. */
@@ -482,7 +489,7 @@ export class Mesh {
   }
 
   private get alone(): boolean {
-    return this.members.size === 0 && this.links.size === 0;
+    return this.members.size === 0;
   }
 
   // Now holding the anchor, under the token tryClaimAnchor() recorded: start numbering after

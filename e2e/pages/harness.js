@@ -27,7 +27,7 @@
         return { ok: false, ...plain(error) };
       }
       for (const type of EVENTS) {
-        harness.meeting.on(type, (payload) => harness.events.push({ type, at: performance.now(), payload: plain(payload) }));
+        harness.meeting.on(type, (payload) => harness.events.push({ type, at: performance.timeOrigin + performance.now(), payload: plain(payload) }));
       }
       return { ok: true };
     },
@@ -55,6 +55,24 @@
       };
     },
   };
+  // Local and remote UDP ports of this page's live WebRTC connections (to cut paths with nftables).
+  harness.udpPairs = async () => {
+    const pairs = [];
+    for (const pc of __pcs) {
+      if (pc.signalingState === "closed") continue;
+      const stats = await pc.getStats();
+      const byId = new Map();
+      stats.forEach((s) => byId.set(s.id, s));
+      stats.forEach((s) => {
+        if (s.type !== "transport" || !s.selectedCandidatePairId) return;
+        const pair = byId.get(s.selectedCandidatePairId);
+        const local = pair && byId.get(pair.localCandidateId);
+        const remote = pair && byId.get(pair.remoteCandidateId);
+        if (local && remote) pairs.push({ local: local.port, remote: remote.port });
+      });
+    }
+    return pairs;
+  };
   window.harness = harness;
 })();
 
@@ -65,4 +83,5 @@ window.harness.matches = function matches(value, match) {
   if (value === null || typeof value !== "object") return false;
   return Object.keys(match).every((key) => matches(value[key], match[key]));
 };
-window.harness.find = (type, match) => window.harness.events.find((e) => e.type === type && window.harness.matches(e.payload, match)) ?? null;
+window.harness.find = (type, match, after = 0) =>
+  window.harness.events.find((e) => e.type === type && e.at >= after && window.harness.matches(e.payload, match)) ?? null;
