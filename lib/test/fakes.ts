@@ -91,6 +91,10 @@ export class FakeBroker {
   takeovers = 0;
   /** Called when an id becomes free again. */
   onRelease: ((id: string) => void) | null = null;
+  /** Called after any registration comes or goes (for waiters). */
+  readonly watchers = new Set<() => void>();
+  /** Sees every message the broker relays, as it relays it (for tests that act at a precise moment). */
+  readonly taps = new Set<(src: string, dst: string, message: SignalMessage) => void>();
 
   constructor(private readonly options: FakeBrokerOptions = {}) {}
 
@@ -118,6 +122,7 @@ export class FakeBroker {
           this.holders.set(id, channel);
           this.channels.add(channel);
           resolve(channel);
+          this.changed();
         });
       });
   }
@@ -139,9 +144,12 @@ export class FakeBroker {
     return this.holders.get(id);
   }
 
-  /** Every id currently held. */
-  registeredIds(): string[] {
-    return [...this.holders.keys()].sort();
+  /** Every id currently held; with `exceptFrozen`, leaving out ids held by frozen tabs. */
+  registeredIds(exceptFrozen = false): string[] {
+    return [...this.holders.entries()]
+      .filter(([, channel]) => !(exceptFrozen && channel.frozen))
+      .map(([id]) => id)
+      .sort();
   }
 
   /**
@@ -167,6 +175,12 @@ export class FakeBroker {
     }
   }
 
+  /** A frozen tab wakes up: its channels work again (those taken over meanwhile stay someone else's). */
+  thaw(owner: string): void {
+    this.crashedOwners.delete(owner);
+    for (const channel of this.channels) if (channel.owner === owner) channel.frozen = false;
+  }
+
   /** Delivers a raw payload to `dst` as if `src` had sent it (for malformed-input tests). */
   inject(src: string, dst: string, payload: unknown): void {
     const target = this.holders.get(dst);
@@ -185,10 +199,15 @@ export class FakeBroker {
       return;
     }
     this.relayed++;
+    for (const tap of this.taps) tap(from.id, dst, message);
     const payload = viaWire(message);
     later(() => {
       if (!target.dead && !target.frozen) target.onMessage?.(from.id, payload);
     });
+  }
+
+  private changed(): void {
+    for (const watcher of this.watchers) watcher();
   }
 
   unregister(channel: FakeChannel): void {
@@ -204,6 +223,7 @@ export class FakeBroker {
       if (this.holders.get(channel.id) !== channel) return;
       this.holders.delete(channel.id);
       this.onRelease?.(channel.id);
+      this.changed();
     };
     if (releaseDelayMs > 0) setTimeout(release, releaseDelayMs);
     else release();
@@ -327,8 +347,12 @@ export class FakeTransports {
     return this.live.get(id);
   }
 
+  /** Called after any link is destroyed (for waiters). */
+  readonly watchers = new Set<() => void>();
+
   forget(transport: FakeTransport): void {
     this.live.delete(transport.id);
+    for (const watcher of this.watchers) watcher();
   }
 
   /** How many transports have not been destroyed yet, optionally only the owner's. */

@@ -137,14 +137,23 @@ export class Scene {
     return out;
   }
 
-  /** Waits (bounded) until `check()` holds, re-checking after every event any meeting of the scene emits. */
+  /**
+   * Waits (bounded) until `check()` holds, re-checking after every event any meeting or mesh of the
+   * scene emits and after every broker registration or link that comes or goes.
+   */
   settled(what: string, check: () => boolean, ms = 3000): Promise<void> {
     return until(
       what,
       check,
       (wake) => {
         this.wakers.add(wake);
-        return () => this.wakers.delete(wake);
+        this.net.broker.watchers.add(wake);
+        this.net.transports.watchers.add(wake);
+        return () => {
+          this.wakers.delete(wake);
+          this.net.broker.watchers.delete(wake);
+          this.net.transports.watchers.delete(wake);
+        };
       },
       ms,
       () => this.describe(),
@@ -212,6 +221,17 @@ export class Scene {
       await mesh.leave();
       mesh.close("left");
     }
+    // Out of the meeting, nobody may keep a link or a broker registration (a frozen tab's stay: it
+    // cannot close anything), whatever else the test did.
+    await this.settled("every link and registration to be released", () =>
+      this.net.transports.liveCount() === 0 && this.net.broker.registeredIds(true).length === 0,
+      2000,
+    ).catch((error: unknown) => {
+      throw new Error(
+        `${String(error)}; live links: ${this.net.transports.liveCount()}, ` +
+          `registrations: ${this.net.broker.registeredIds(true).join(", ")}`,
+      );
+    });
   }
 }
 
