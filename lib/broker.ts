@@ -18,6 +18,8 @@ export interface SignalChannel {
   onMessage: ((src: string, payload: unknown) => void) | null;
   /** Signaling went down (false) or came back (true); links are unaffected. */
   onStatus: ((up: boolean) => void) | null;
+  /** The broker could not deliver what we sent to `dst` (nobody registered it in time). */
+  onUndeliverable?: ((dst: string) => void) | null;
   /** Someone else now holds this id at the broker (see {@link SignalChannel.watch}). */
   onLost: (() => void) | null;
   /** Checks every `intervalMs` that the broker still routes this id to us; reports a loss through onLost. */
@@ -83,6 +85,7 @@ class PeerjsChannel implements SignalChannel {
   onMessage: SignalChannel["onMessage"] = null;
   onStatus: SignalChannel["onStatus"] = null;
   onLost: SignalChannel["onLost"] = null;
+  onUndeliverable: SignalChannel["onUndeliverable"] = null;
   private closed = false;
   private up = true;
   private retryDelay = RECONNECT_MIN_MS;
@@ -96,7 +99,10 @@ class PeerjsChannel implements SignalChannel {
     private readonly peer: Peer,
   ) {
     peer.socket.on("message", (envelope: BrokerEnvelope) => {
-      if (envelope.type !== RELAY_TYPE || typeof envelope.src !== "string") return;
+      if (typeof envelope.src !== "string") return;
+      // The broker answers EXPIRE, "from" the missing id, when a message waited for it in vain.
+      if (envelope.type === "EXPIRE") return this.onUndeliverable?.(envelope.src);
+      if (envelope.type !== RELAY_TYPE) return;
       if (isProbe(envelope.payload)) {
         if (envelope.src === this.id && envelope.payload.nonce === this.probeNonce) {
           this.probeNonce = null;

@@ -13,7 +13,6 @@
  * - `payload-too-large`: `send()` got more than 16 KiB of JSON.
  * - `unknown-participant`: `send({ to })` names nobody in the meeting.
  * - `unauthorized-terminate`: a participant who is not the host tried to end the meeting; it was ignored.
- * - `protocol-violation`: a malformed or unexpected message arrived on a link and was dropped.
  * - `signaling-lost`: the connection to the broker dropped; links keep working, newcomers cannot join until it is back.
  */
 export type MeshErrorCode =
@@ -29,7 +28,6 @@ export type MeshErrorCode =
   | "payload-too-large"
   | "unknown-participant"
   | "unauthorized-terminate"
-  | "protocol-violation"
   | "signaling-lost";
 
 /** The one error type meshmeet throws, rejects with, or emits through the `error` event. */

@@ -56,7 +56,7 @@ export interface MeetingConfig {
   iceServers?: RTCIceServer[];
   /** How often each link proves it is alive, in ms (default 250). */
   heartbeatInterval?: number;
-  /** Silence after which a participant counts as gone, in ms (default 2000). */
+  /** Silence after which a participant counts as gone, in ms (default 1800). */
   heartbeatTimeout?: number;
   /** Bound on join(), in ms (default 15000). */
   joinTimeout?: number;
@@ -118,7 +118,7 @@ export class Meeting {
       throw new MeshError("invalid-argument", "iceServers must be an array of RTCIceServer");
     }
     const heartbeatInterval = positive("heartbeatInterval", config.heartbeatInterval, 250);
-    const heartbeatTimeout = positive("heartbeatTimeout", config.heartbeatTimeout, 2000);
+    const heartbeatTimeout = positive("heartbeatTimeout", config.heartbeatTimeout, 1800);
     if (heartbeatTimeout <= heartbeatInterval) {
       throw new MeshError("invalid-argument", "heartbeatTimeout must be longer than heartbeatInterval");
     }

@@ -63,6 +63,8 @@ const ANCHOR_WATCH_MS = 1000;
 // Our own id can stay registered for a moment after we left (the broker has not seen the socket
 // close yet); a rejoin retries this long before calling it a duplicate.
 const SELF_ID_RETRY_MS = 1500;
+// After the host's link is up, how long join() still waits for the rest of the roster.
+const JOIN_GRACE_MS = 3000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -96,6 +98,7 @@ export class Mesh {
   private self: SignalChannel | null = null;
   private anchor: SignalChannel | null = null;
   private settling = false;
+  private rehoming = false;
   private readonly links = new Map<string, Link>();
   // Host only: admitted newcomers whose hello has not arrived yet, so later newcomers link to them too.
   private readonly pending = new Map<string, { seq: number; until: number }>();
@@ -143,6 +146,12 @@ export class Mesh {
           });
     }
     this.self.onMessage = (src, payload) => this.onSelfSignal(src, payload);
+    this.self.onUndeliverable = (dst) => {
+      // Our offer went to someone no longer registered: give that link up now, not at its timeout.
+      const id = participantFromBrokerId(this.config.meetingId, dst);
+      const link = id === null ? undefined : this.links.get(id);
+      if (link && !link.ready) link.close();
+    };
     this.self.onStatus = (up) => this.events.emit("signaling", { up });
     this.ticker = setInterval(() => this.tick(), Math.max(50, Math.floor(this.config.heartbeatInterval / 2)));
 
@@ -243,14 +252,17 @@ export class Mesh {
   private async linkToRoster(welcome: Extract<SignalMessage, { t: "welcome" }>, deadline: number): Promise<void> {
     this.seq = welcome.seq;
     this.hostId = welcome.hostId;
-    const waits: Promise<void>[] = [];
+    const waits = new Map<string, Promise<void>>();
     for (const member of welcome.members) {
       if (member.id === this.id) continue;
       const link = this.links.get(member.id) ?? this.startLink(member.id, randomId(), true);
-      if (!link.ready) waits.push(new Promise<void>((resolve) => this.linkWaiters.set(link, resolve)));
+      if (!link.ready) waits.set(member.id, new Promise<void>((resolve) => this.linkWaiters.set(link, resolve)));
     }
-    // Links that fail are dropped by the ticker's link timeout, which also resolves their waiters.
-    await bounded(Promise.all(waits), deadline - performance.now());
+    // Links that fail are dropped by the ticker's link timeout (or the broker's EXPIRE), which also
+    // resolves their waiters. Someone in the roster may have left meanwhile, so once the host's link
+    // is up the others get a short grace, not the whole link timeout; late ones still join later.
+    await bounded(waits.get(welcome.hostId) ?? Promise.resolve(), deadline - performance.now());
+    await bounded(Promise.all(waits.values()), Math.min(JOIN_GRACE_MS, deadline - performance.now()));
   }
 
   // ---- signaling -------------------------------------------------------------------------
@@ -260,7 +272,7 @@ export class Mesh {
     const from = participantFromBrokerId(this.config.meetingId, src);
     if (message === null || message.t !== "knock" || from === null) return this.countDropped(src);
     if (from === this.id || this.anchor === null) return;
-    // A knock from someone we are linked with means that participant restarted; its old link is dead.
+    // A knock from a member is a probe (is the host alive?) or a restart; it gets a welcome like anyone.
     const seq = this.nextSeq++;
     this.pending.set(from, { seq, until: performance.now() + this.config.linkTimeout });
     const members = [{ id: this.id, seq: this.seq }];
@@ -338,10 +350,16 @@ export class Mesh {
   // ---- link messages ---------------------------------------------------------------------
 
   private readonly ackWaiters = new Map<Link, () => void>();
+  private readonly refusedEnds = new Set<string>();
 
   private onLinkMessage(link: Link, message: LinkMessage): void {
     if (message.t === "bye-ack" || message.t === "end-ack") {
       this.ackWaiters.get(link)?.();
+      return;
+    }
+    // Two leaving at once: answer the other's goodbye so neither waits out its bound.
+    if (message.t === "bye" && this.phase === "closing") {
+      link.send({ v: 1, t: "bye-ack" });
       return;
     }
     // Once we are on our way out, or this link was replaced, nothing else it says matters.
@@ -355,6 +373,9 @@ export class Mesh {
         this.pending.delete(member.id);
         if (this.isHost) this.nextSeq = Math.max(this.nextSeq, member.seq + 1);
         this.members.set(member.id, member);
+        // A member who names another host than ours: the host changed while we were not looking
+        // (e.g. it left before our link to it was up). The anchor settles who is right.
+        if (message.hostId !== null && message.hostId !== this.hostId && this.anchor === null) void this.rehome();
         this.linkWaiters.get(link)?.();
         this.linkWaiters.delete(link);
         this.events.emit("member-joined", member);
@@ -364,6 +385,9 @@ export class Mesh {
         return;
       case "anchor":
         if (link.remoteId === this.hostId) this.anchorToken = message.token;
+        return;
+      case "rehome":
+        void this.rehome();
         return;
       case "app": {
         const member = this.members.get(link.remoteId);
@@ -377,6 +401,10 @@ export class Mesh {
         return;
       case "end":
         if (link.remoteId !== this.hostId) {
+          // An end is resent until acknowledged; report each attempt once.
+          const key = `${link.remoteId}/${message.nonce}`;
+          if (this.refusedEnds.has(key)) return;
+          this.refusedEnds.add(key);
           this.events.emit(
             "error",
             new MeshError(
@@ -405,15 +433,14 @@ export class Mesh {
   }
 
   private removeMember(id: string, reason: ParticipantLeftReason, successor: string | null): void {
-    const link = this.links.get(id);
-    if (reason === "left" && link) {
-      this.links.delete(id);
-    }
+    if (reason === "left") this.links.delete(id);
     const member = this.members.get(id);
-    if (!member) return;
-    this.members.delete(id);
-    this.events.emit("member-left", { member, reason });
-    if (id === this.hostId) this.electHost(successor);
+    if (member) {
+      this.members.delete(id);
+      this.events.emit("member-left", { member, reason });
+    }
+    // Also when the host's link never got as far as hello: a newcomer must not keep a departed host.
+    if (id === this.hostId && id !== this.id) this.electHost(successor);
     else this.checkAlone();
   }
 
@@ -502,13 +529,36 @@ export class Mesh {
     if (token !== null) for (const link of this.links.values()) link.send({ v: 1, t: "anchor", token });
   }
 
-  // A live host answered our knock: we were cut off from it, not it from us.
+  // A live holder answered our knock: either we were cut off from the host, or someone claimed the
+  // anchor while it changed hands and now hosts part of the meeting. Either way we follow the holder
+  // and ask our members to check the anchor too, so the two parts become one meeting again.
   private followHost(welcome: Extract<SignalMessage, { t: "welcome" }>): void {
     if (this.alone) return this.close("connection-lost");
-    this.hostId = welcome.hostId;
-    this.events.emit("host-changed", { hostId: welcome.hostId });
+    this.adopt(welcome);
+    for (const link of this.links.values()) link.send({ v: 1, t: "rehome" });
+  }
+
+  private adopt(welcome: Extract<SignalMessage, { t: "welcome" }>): void {
+    if (welcome.hostId !== this.hostId) {
+      this.hostId = welcome.hostId;
+      this.events.emit("host-changed", { hostId: welcome.hostId });
+    }
     for (const member of welcome.members) {
       if (member.id !== this.id && !this.links.has(member.id)) this.startLink(member.id, randomId(), true);
+    }
+  }
+
+  // A member says the anchor changed hands. Only the broker-stamped anchor can answer a knock, so a
+  // member can make us look, never tell us whom to follow.
+  private async rehome(): Promise<void> {
+    const active = (): boolean => this.phase === "joined" || this.phase === "joining";
+    if (this.rehoming || this.anchor !== null || !active()) return;
+    this.rehoming = true;
+    try {
+      const welcome = await this.knock(HOLDER_ALIVE_WAIT_MS);
+      if (welcome && active() && this.anchor === null) this.adopt(welcome);
+    } finally {
+      this.rehoming = false;
     }
   }
 

@@ -24,6 +24,8 @@ export type LinkMessage =
   | { v: 1; t: "hello"; name: string; seq: number; hostId: string | null; anchorToken: string | null }
   /** The host re-registered the anchor under a new token. */
   | { v: 1; t: "anchor"; token: string }
+  /** The anchor changed hands unexpectedly: knock on it and follow whoever answers. */
+  | { v: 1; t: "rehome" }
   /** Keeps the link alive; any message counts, this one is sent when nothing else was. */
   | { v: 1; t: "ping" }
   /** The sender leaves; `successor` is named when the sender was the host. */
@@ -101,6 +103,8 @@ export function parseLink(raw: unknown): LinkMessage | null {
     }
     case "ping":
       return { v: 1, t: "ping" };
+    case "rehome":
+      return { v: 1, t: "rehome" };
     case "bye": {
       const { successor } = m;
       if (!(successor === null || isStr(successor, MAX_TOKEN))) return null;
