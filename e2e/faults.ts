@@ -1,27 +1,8 @@
-// Real faults for e2e tests: renderer crash, frozen tab, a participant's UDP path cut with nftables,
-// and a broker process killed and restarted. nft needs root inside the test's network namespace.
+// Faults beyond the testing kit's own (close, crash, freeze): a participant's UDP path cut with
+// nftables, and a broker process killed and restarted. nft needs root inside the test's network namespace.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, mkdirSync } from "node:fs";
-import type { Tab } from "./support.js";
-
-/** Crashes the tab's renderer (CDP Page.crash): no pagehide, no goodbye, sockets die with it. */
-export async function crash(tab: Tab): Promise<void> {
-  const cdp = await tab.context.newCDPSession(tab.page);
-  // The call never returns: the page it would answer from is gone.
-  void cdp.send("Page.crash").catch(() => undefined);
-}
-
-/**
- * Freezes the tab: its main thread stops, its sockets and WebRTC transports stay open. CDP's
- * Page.setWebLifecycleState "frozen" alone did not stop timers in headless Chromium 156 (measured:
- * every 100 ms timer still fired), so the debugger also pauses the page's JavaScript.
- */
-export async function freeze(tab: Tab): Promise<void> {
-  const cdp = await tab.context.newCDPSession(tab.page);
-  await cdp.send("Page.setWebLifecycleState", { state: "frozen" });
-  await cdp.send("Debugger.enable");
-  await cdp.send("Debugger.pause");
-}
+import type { MeshParticipant } from "meshmeet/testing";
 
 // Packet drops with nftables (Debian's nftables), inside the test's own network namespace only.
 // tc cannot do it on every kernel: the one here has u32 but no drop action.
@@ -39,20 +20,15 @@ function dropRule(match: string): void {
   nft("add", "rule", "inet", TABLE, "in", ...match.split(" "), "drop");
 }
 
-type Pairs = { local: number; remote: number }[];
-function udpPairs(tab: Tab): Promise<Pairs> {
-  return tab.page.evaluate(() => (window as unknown as { harness: { udpPairs(): Promise<Pairs> } }).harness.udpPairs());
-}
-
 /**
  * Cuts `victim` off the network: UDP flows only between the others' existing links, so the victim's
  * current links go silent and any new link it tries fails too. Returns a function that restores paths.
  */
-export async function isolate(victim: Tab, others: Tab[]): Promise<() => void> {
-  const victimPorts = new Set((await udpPairs(victim)).map((p) => p.local));
+export async function isolate(victim: MeshParticipant, others: MeshParticipant[]): Promise<() => void> {
+  const victimPorts = new Set((await victim.udpPairs()).map((p) => p.local));
   const keep = new Set<number>();
-  for (const tab of others) {
-    for (const pair of await udpPairs(tab)) if (!victimPorts.has(pair.remote)) keep.add(pair.local);
+  for (const other of others) {
+    for (const pair of await other.udpPairs()) if (!victimPorts.has(pair.remote)) keep.add(pair.local);
   }
   if (victimPorts.size === 0 || keep.size === 0) throw new Error("no WebRTC links found to cut");
   const set = `{ ${[...keep].join(", ")} }`;

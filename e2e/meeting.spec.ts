@@ -1,164 +1,145 @@
-import { expect, test } from "@playwright/test";
-import { Tab, openMeeting, uniqueMeetingId, waitForFullMesh } from "./support.js";
+// The semantics table of DESIGN.md, in real Chromium tabs, each participant in its own browser context.
+import { expect, test } from "meshmeet/testing";
 
-// Every tab of a test is closed afterwards, whatever happened.
-let tabs: Tab[] = [];
-test.afterEach(async () => {
-  for (const tab of tabs) {
-    const { uncaught } = await tab.snapshot().catch(() => ({ uncaught: [] as string[] }));
-    expect(uncaught, `uncaught errors in ${tab.participantId}`).toEqual([]);
-  }
-  await Promise.all(tabs.map((tab) => tab.close()));
-  tabs = [];
-});
-
-test("four participants join and each sees the other three, with one host", async ({ browser }) => {
-  tabs = await openMeeting(browser, 3);
-  const fourth = await Tab.open(browser, { meetingId: tabs[0]!.meetingId, participantId: "p3", name: "Participant 3" });
-  tabs.push(fourth);
+test("four participants join and each sees the other three, with one host", async ({ mesh }) => {
+  const first = await mesh.join(3);
+  const fourth = await mesh.open({ participantId: "p3", name: "Participant 3" });
   const joined = await fourth.join();
   test.info().annotations.push({ type: "join of 4th participant (ms)", description: joined.ms.toFixed(0) });
-  await waitForFullMesh(tabs);
-  for (const tab of tabs) {
-    const snap = await tab.snapshot();
+  const everyone = [...first, fourth];
+  await mesh.fullMesh(everyone);
+  for (const p of everyone) {
+    const snap = await p.snapshot();
     expect(snap.state).toBe("joined");
     expect(snap.hostId).toBe("p0");
-    expect(snap.participants.map((p) => p.id)).toEqual(["p0", "p1", "p2", "p3"].filter((id) => id !== tab.participantId));
+    expect(snap.participants.map((x) => x.id)).toEqual(["p0", "p1", "p2", "p3"].filter((id) => id !== p.id));
   }
-  // The fourth learns about the others from meeting-joined and `participants`; the others from events.
-  const fourthView = await fourth.snapshot();
-  expect(fourthView.participants.map((p) => p.displayName)).toEqual(["Participant 0", "Participant 1", "Participant 2"]);
-  for (const tab of tabs.slice(0, 3)) await tab.waitForEvent("participant-joined", { id: "p3", displayName: "Participant 3" });
+  // The others learn of the fourth from participant-joined; it learns of them from `participants`.
+  for (const p of first) await p.waitFor("participant-joined", { id: "p3", displayName: "Participant 3" });
   expect(await fourth.events("participant-joined")).toEqual([]);
+  expect((await fourth.snapshot()).participants.map((x) => x.displayName)).toEqual(["p0", "p1", "p2"]);
 });
 
-test("leave: the leaver gets meeting-left 'left', each other gets participant-left for exactly the leaver, the meeting goes on", async ({ browser }) => {
-  tabs = await openMeeting(browser, 4);
-  await waitForFullMesh(tabs);
-  const leaver = tabs[2]!;
-  expect((await leaver.call("leave")).ok).toBe(true);
-  await leaver.waitForEvent("meeting-left", { reason: "left" });
-  const stayers = tabs.filter((t) => t !== leaver);
-  for (const tab of stayers) {
-    await tab.waitForEvent("participant-left", { id: "p2", leftReason: "left" });
-    expect(await tab.events("participant-left")).toHaveLength(1);
-    expect(await tab.events("meeting-left")).toEqual([]);
+test("leave: the leaver gets meeting-left 'left', each other gets participant-left for exactly the leaver, the meeting goes on", async ({ mesh }) => {
+  const everyone = await mesh.join(4);
+  const leaver = everyone[2]!;
+  const stayers = everyone.filter((p) => p !== leaver);
+  await leaver.leave();
+  await leaver.waitFor("meeting-left", { reason: "left" });
+  for (const p of stayers) {
+    await p.waitFor("participant-left", { id: "p2", leftReason: "left" });
+    expect(await p.events("participant-left")).toHaveLength(1);
+    expect(await p.events("meeting-left")).toEqual([]);
   }
   expect((await leaver.snapshot()).openPeerConnections).toBe(0);
   await expect.poll(async () => (await leaver.snapshot()).openSockets).toBe(0);
-  // The rest still talk to each other, and still see exactly each other.
-  expect((await stayers[1]!.call("send", { text: "still here" })).ok).toBe(true);
-  await stayers[0]!.waitForEvent("message", { participant: { id: "p1" }, payload: { text: "still here" } });
-  await stayers[2]!.waitForEvent("message", { participant: { id: "p1" }, payload: { text: "still here" } });
-  for (const tab of stayers) expect((await tab.snapshot()).participants).toHaveLength(2);
+  // The rest still talk, and still see exactly each other.
+  await stayers[1]!.send({ text: "still here" });
+  await stayers[0]!.waitFor("message", { participant: { id: "p1" }, payload: { text: "still here" } });
+  await stayers[2]!.waitFor("message", { participant: { id: "p1" }, payload: { text: "still here" } });
+  await mesh.fullMesh(stayers);
   // A second leave() is a no-op.
   expect((await leaver.call("leave")).ok).toBe(true);
   expect(await leaver.events("meeting-left")).toHaveLength(1);
 });
 
-test("host end: all four get meeting-left 'ended' and every link is closed", async ({ browser }) => {
-  tabs = await openMeeting(browser, 4);
-  await waitForFullMesh(tabs);
-  expect((await tabs[0]!.call("end")).ok).toBe(true);
-  for (const tab of tabs) {
-    await tab.waitForEvent("meeting-left", { reason: "ended" });
-    expect(await tab.events("meeting-left")).toHaveLength(1);
+test("host end: all four get meeting-left 'ended' and every link is closed", async ({ mesh }) => {
+  const everyone = await mesh.join(4);
+  await everyone[0]!.end();
+  for (const p of everyone) {
+    await p.waitFor("meeting-left", { reason: "ended" });
+    expect(await p.events("meeting-left")).toHaveLength(1);
   }
-  for (const tab of tabs) {
-    await expect.poll(async () => (await tab.snapshot()).openPeerConnections).toBe(0);
-    await expect.poll(async () => (await tab.snapshot()).openSockets).toBe(0);
-    const snap = await tab.snapshot();
+  for (const p of everyone) {
+    await expect.poll(async () => (await p.snapshot()).openPeerConnections).toBe(0);
+    await expect.poll(async () => (await p.snapshot()).openSockets).toBe(0);
+    const snap = await p.snapshot();
     expect(snap.state).toBe("left");
     expect(snap.participants).toEqual([]);
   }
 });
 
-test("non-host end() is rejected with not-host and nobody is affected", async ({ browser }) => {
-  tabs = await openMeeting(browser, 4);
-  await waitForFullMesh(tabs);
-  const result = await tabs[1]!.call("end");
-  expect(result.ok).toBe(false);
-  expect(result.code).toBe("not-host");
-  // Nothing was sent: a message sent afterwards arrives first, and nobody has left.
-  expect((await tabs[1]!.call("send", { after: "end" })).ok).toBe(true);
-  for (const tab of tabs.filter((t) => t !== tabs[1])) {
-    await tab.waitForEvent("message", { payload: { after: "end" } });
-    expect(await tab.events("meeting-left")).toEqual([]);
-    expect(await tab.events("error")).toEqual([]);
+test("non-host end() is rejected with not-host and nobody is affected", async ({ mesh }) => {
+  const everyone = await mesh.join(4);
+  const result = await everyone[1]!.call("end");
+  expect(result).toMatchObject({ ok: false, code: "not-host" });
+  // Nothing was sent: a message sent afterwards arrives, and nobody has left or seen an error.
+  await everyone[1]!.send({ after: "end" });
+  for (const p of everyone.filter((x) => x !== everyone[1])) {
+    await p.waitFor("message", { payload: { after: "end" } });
+    expect(await p.events("meeting-left")).toEqual([]);
+    expect(await p.events("error")).toEqual([]);
   }
-  for (const tab of tabs) expect((await tab.snapshot()).state).toBe("joined");
-  await waitForFullMesh(tabs);
+  for (const p of everyone) expect((await p.snapshot()).state).toBe("joined");
+  await mesh.fullMesh(everyone);
 });
 
-test("a terminate forged by a non-host is ignored by everyone and reported", async ({ browser }) => {
-  tabs = await openMeeting(browser, 3);
-  await waitForFullMesh(tabs);
-  const meetingId = tabs[0]!.meetingId;
-  // A participant that speaks the wire protocol directly and sends an "end" of its own.
-  const mallory = await Tab.open(browser, { meetingId, participantId: "mallory" });
-  tabs.push(mallory);
+test("a terminate forged by a non-host is ignored by everyone and reported", async ({ mesh }) => {
+  const honest = await mesh.join(3);
+  const mallory = await mesh.open({ participantId: "mallory" });
   await mallory.join();
-  await waitForFullMesh(tabs);
+  await mesh.fullMesh([...honest, mallory]);
+  // Mallory reaches into the library's own links: the forged message goes out exactly as an honest end would.
   await mallory.page.evaluate(() => {
-    const w = window as unknown as { harness: { meeting: unknown } };
-    // Reach into the library's own link objects: the forged message goes out exactly as an honest end would.
-    const mesh = (w.harness.meeting as { mesh: { links: Map<string, { send(m: unknown): boolean }> } }).mesh;
+    const hook = (window as unknown as { __MESHMEET_HOOK__: { current(): unknown } }).__MESHMEET_HOOK__;
+    const mesh = (hook.current() as { mesh: { links: Map<string, { send(m: unknown): boolean }> } }).mesh;
     for (const link of mesh.links.values()) link.send({ v: 1, t: "end", nonce: "forged-nonce-1" });
   });
-  for (const tab of tabs.slice(0, 3)) {
-    const error = await tab.waitForEvent("error", { code: "unauthorized-terminate", participantId: "mallory" });
-    expect(error.payload?.["code"]).toBe("unauthorized-terminate");
+  for (const p of honest) {
+    await p.waitFor("error", { code: "unauthorized-terminate", participantId: "mallory" });
+    expect(await p.events("error")).toHaveLength(1);
   }
-  for (const tab of tabs) {
-    expect(await tab.events("meeting-left")).toEqual([]);
-    expect((await tab.snapshot()).state).toBe("joined");
+  for (const p of [...honest, mallory]) {
+    expect(await p.events("meeting-left")).toEqual([]);
+    expect((await p.snapshot()).state).toBe("joined");
   }
   // An honest end still ends it for all.
-  expect((await tabs[0]!.call("end")).ok).toBe(true);
-  for (const tab of tabs) await tab.waitForEvent("meeting-left", { reason: "ended" });
+  await honest[0]!.end();
+  for (const p of [...honest, mallory]) await p.waitFor("meeting-left", { reason: "ended" });
 });
 
-test("host leaves: the earliest joiner becomes host everywhere and a newcomer can still join", async ({ browser }) => {
-  tabs = await openMeeting(browser, 4);
-  await waitForFullMesh(tabs);
-  const meetingId = tabs[0]!.meetingId;
-  expect((await tabs[0]!.call("leave")).ok).toBe(true);
-  const rest = tabs.slice(1);
-  for (const tab of rest) {
-    await tab.waitForEvent("host-changed", { hostId: "p1" });
-    await tab.waitForEvent("participant-left", { id: "p0", leftReason: "left" });
-    const snap = await tab.snapshot();
+test("host leaves: the earliest joiner becomes host everywhere and a newcomer can still join", async ({ mesh }) => {
+  const everyone = await mesh.join(4);
+  await everyone[0]!.leave();
+  const rest = everyone.slice(1);
+  for (const p of rest) {
+    await p.waitFor("host-changed", { hostId: "p1" });
+    await p.waitFor("participant-left", { id: "p0", leftReason: "left" });
+    const snap = await p.snapshot();
     expect(snap.hostId).toBe("p1");
-    expect(snap.isHost).toBe(tab.participantId === "p1");
+    expect(snap.isHost).toBe(p.id === "p1");
   }
-  const newcomer = await Tab.open(browser, { meetingId, participantId: "p9" });
-  tabs.push(newcomer);
+  const newcomer = await mesh.open({ participantId: "p9" });
   await newcomer.join();
-  await waitForFullMesh(tabs.slice(1));
+  await mesh.fullMesh([...rest, newcomer]);
   expect((await newcomer.snapshot()).hostId).toBe("p1");
-  for (const tab of rest) await tab.waitForEvent("participant-joined", { id: "p9" });
+  for (const p of rest) await p.waitFor("participant-joined", { id: "p9" });
   // The new host may end the meeting; the others may not.
-  expect((await tabs[2]!.call("end")).code).toBe("not-host");
-  expect((await tabs[1]!.call("end")).ok).toBe(true);
-  for (const tab of tabs.slice(1)) await tab.waitForEvent("meeting-left", { reason: "ended" });
+  expect((await rest[1]!.call("end")).code).toBe("not-host");
+  await rest[0]!.end();
+  for (const p of [...rest, newcomer]) await p.waitFor("meeting-left", { reason: "ended" });
 });
 
-test("a second participant with the same participantId is refused with duplicate-participant", async ({ browser }) => {
-  tabs = await openMeeting(browser, 2);
-  const twin = await Tab.open(browser, { meetingId: tabs[0]!.meetingId, participantId: "p1" });
-  tabs.push(twin);
-  const result = await twin.call("join");
-  expect(result).toMatchObject({ ok: false, code: "duplicate-participant" });
+test("a second participant with the same participantId is refused with duplicate-participant", async ({ mesh }) => {
+  const [host, p1] = await mesh.join(2);
+  const twin = await mesh.open({ participantId: "p1" });
+  expect(await twin.call("join")).toMatchObject({ ok: false, code: "duplicate-participant" });
   expect((await twin.snapshot()).state).toBe("idle");
   // The original p1 is untouched.
-  expect((await tabs[1]!.snapshot()).state).toBe("joined");
-  expect(await tabs[0]!.events("participant-left")).toEqual([]);
+  expect((await p1!.snapshot()).state).toBe("joined");
+  expect(await host!.events("participant-left")).toEqual([]);
 });
 
-test("invalid ids are refused with invalid-id before anything is sent", async ({ browser }) => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto("/e2e/pages/harness.html");
+test("invalid ids are refused with invalid-id before anything is sent", async ({ page }) => {
+  await page.addInitScript(() => {
+    const Native = WebSocket;
+    (window as unknown as { sockets: number }).sockets = 0;
+    window.WebSocket = function (...args: ConstructorParameters<typeof WebSocket>) {
+      (window as unknown as { sockets: number }).sockets += 1;
+      return new Native(...args);
+    } as unknown as typeof WebSocket;
+  });
+  await page.goto("/e2e/pages/blank.html");
   for (const options of [
     { meetingId: "" },
     { meetingId: "has/slash" },
@@ -167,39 +148,44 @@ test("invalid ids are refused with invalid-id before anything is sent", async ({
     { meetingId: "ok", participantId: "bad..id" },
     { meetingId: "ok", participantId: "ünïcode" },
   ]) {
-    const created = await page.evaluate((o) => (window as unknown as { harness: { init(o: unknown): { ok: boolean; code?: string } } }).harness.init(o), options);
-    expect(created, JSON.stringify(options)).toMatchObject({ ok: false, code: "invalid-id" });
+    const code = await page.evaluate((o) => {
+      try {
+        (window as unknown as { MeshMeet: { initMeeting(o: unknown): unknown } }).MeshMeet.initMeeting(o);
+        return "created";
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+    }, options);
+    expect(code, JSON.stringify(options)).toBe("invalid-id");
   }
-  const sockets = await page.evaluate(() => (window as unknown as { __sockets: unknown[] }).__sockets.length);
-  expect(sockets).toBe(0);
-  await context.close();
+  expect(await page.evaluate(() => (window as unknown as { sockets: number }).sockets)).toBe(0);
 });
 
-test("an unreachable broker makes join() reject with broker-unreachable, in bounded time", async ({ browser }) => {
-  const tab = await Tab.open(browser, { meetingId: uniqueMeetingId(), broker: { host: "127.0.0.1", port: 9, path: "/broker" } });
-  tabs = [tab];
-  const result = await tab.call("join");
+test("an unreachable broker makes join() reject with broker-unreachable, in bounded time", async ({ mesh }) => {
+  const lonely = await mesh.open({ broker: { host: "127.0.0.1", port: 9, path: "/broker" } });
+  const result = await lonely.call("join");
   expect(result).toMatchObject({ ok: false, code: "broker-unreachable" });
   expect(result.ms).toBeLessThan(6000);
   test.info().annotations.push({ type: "broker-unreachable after (ms)", description: result.ms.toFixed(0) });
-  expect((await tab.snapshot()).state).toBe("idle");
+  expect((await lonely.snapshot()).state).toBe("idle");
 });
 
-test("leave() and end() before join() resolved reject with not-joined and send nothing", async ({ browser }) => {
-  tabs = await openMeeting(browser, 1);
-  const late = await Tab.open(browser, { meetingId: tabs[0]!.meetingId, participantId: "late" });
-  tabs.push(late);
+test("leave() and end() before join() resolved reject with not-joined and send nothing", async ({ mesh }) => {
+  const [host] = await mesh.join(1);
+  const late = await mesh.open({ participantId: "late" });
   expect(await late.call("leave")).toMatchObject({ ok: false, code: "not-joined" });
   expect(await late.call("end")).toMatchObject({ ok: false, code: "not-joined" });
   // While join() is under way, too.
   const during = await late.page.evaluate(async () => {
-    const h = (window as unknown as { harness: { call(m: string): Promise<{ code?: string }> } }).harness;
-    const joining = h.call("join");
-    const results = [await h.call("leave"), await h.call("end"), await h.call("join")];
+    const hook = (window as unknown as {
+      __MESHMEET_HOOK__: { call(m: string, a: unknown[]): Promise<{ code?: string }> };
+    }).__MESHMEET_HOOK__;
+    const joining = hook.call("join", []);
+    const results = [await hook.call("leave", []), await hook.call("end", []), await hook.call("join", [])];
     await joining;
     return results.map((r) => r.code);
   });
   expect(during).toEqual(["not-joined", "not-joined", "already-joined"]);
-  await tabs[0]!.waitForEvent("participant-joined", { id: "late" });
+  await host!.waitFor("participant-joined", { id: "late" });
   expect((await late.snapshot()).state).toBe("joined");
 });

@@ -135,6 +135,8 @@ export class Meeting {
       linkTimeout: 10000,
     };
     this.env = env ?? { openChannel: peerjsOpener(config.broker ?? {}), createTransport: simplePeerTransports(iceServers) };
+    // Lets a test kit (meshmeet/testing) or devtools observe every meeting of a page, with no app changes.
+    (globalThis as { __MESHMEET_HOOK__?: { register(meeting: Meeting): void } }).__MESHMEET_HOOK__?.register(this);
   }
 
   /** Everyone else in the meeting, by participant id. */

@@ -1,0 +1,176 @@
+// Runs inside every page of a test context (Playwright addInitScript), before the app's own scripts.
+// It must be self-contained: Playwright sends its source text, not a closure.
+
+/** An event as the page recorded it; `at` is wall-clock ms (performance.timeOrigin + now()). */
+export interface RecordedEvent {
+  type: string;
+  at: number;
+  payload: unknown;
+}
+
+/** What a page looks like from the test side, at one moment. */
+export interface PageSnapshot {
+  /** How many meetings the page created (the last one is the one observed). */
+  meetings: number;
+  state: string | null;
+  hostId: string | null;
+  isHost: boolean;
+  localId: string | null;
+  participants: { id: string; displayName: string; leftReason: string | null }[];
+  /** RTCPeerConnections the page still has open. */
+  openPeerConnections: number;
+  /** WebSockets the page still has open (the broker registrations). */
+  openSockets: number;
+  /** WebSockets the page ever opened. */
+  sockets: number;
+  /** Uncaught errors and unhandled rejections of the page. */
+  uncaught: string[];
+}
+
+/** The page-side API the kit reaches with page.evaluate(). */
+export interface PageHook {
+  meetings: unknown[];
+  events: RecordedEvent[];
+  register(meeting: unknown): void;
+  current(): unknown;
+  call(method: string, args: unknown[]): Promise<{ ok: boolean; ms: number; code?: string; message?: string }>;
+  find(type: string, match: unknown, after: number): RecordedEvent | null;
+  snapshot(): PageSnapshot;
+  udpPairs(): Promise<{ local: number; remote: number }[]>;
+}
+
+export function installPageHook(): void {
+  type AnyMeeting = {
+    on(type: string, handler: (payload: unknown) => void): void;
+    state: string;
+    hostId: string | null;
+    isHost: boolean;
+    localParticipant: { id: string };
+    participants: Map<string, unknown>;
+    [method: string]: unknown;
+  };
+  const w = window as unknown as {
+    __MESHMEET_HOOK__?: PageHook;
+    RTCPeerConnection: typeof RTCPeerConnection;
+    WebSocket: typeof WebSocket;
+  };
+  if (w.__MESHMEET_HOOK__) return;
+  const EVENTS = [
+    "meeting-joined", "meeting-left", "participant-joined", "participant-left", "host-changed",
+    "meeting-state-changed", "message", "error",
+  ];
+  const uncaught: string[] = [];
+  addEventListener("error", (e) => uncaught.push(String(e.message)));
+  addEventListener("unhandledrejection", (e) => {
+    const reason = e.reason as { stack?: string } | undefined;
+    uncaught.push(String(reason?.stack ?? e.reason));
+  });
+  // Every RTCPeerConnection and WebSocket of the page, to check that leaving closes them all.
+  const pcs: RTCPeerConnection[] = [];
+  const sockets: WebSocket[] = [];
+  const NativePC = w.RTCPeerConnection;
+  const TrackedPC = function (this: unknown, ...args: ConstructorParameters<typeof RTCPeerConnection>) {
+    const pc = new NativePC(...args);
+    pcs.push(pc);
+    return pc;
+  } as unknown as typeof RTCPeerConnection;
+  TrackedPC.prototype = NativePC.prototype;
+  Object.assign(TrackedPC, { generateCertificate: NativePC.generateCertificate });
+  w.RTCPeerConnection = TrackedPC;
+  const NativeWS = w.WebSocket;
+  const TrackedWS = function (this: unknown, ...args: ConstructorParameters<typeof WebSocket>) {
+    const ws = new NativeWS(...args);
+    sockets.push(ws);
+    return ws;
+  } as unknown as typeof WebSocket;
+  TrackedWS.prototype = NativeWS.prototype;
+  Object.assign(TrackedWS, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+  w.WebSocket = TrackedWS;
+
+  // Payloads cross to the test as plain JSON: participants and errors by their fields.
+  const plain = (value: unknown): unknown => {
+    if (value instanceof Error) {
+      const e = value as Error & { code?: string; participantId?: string };
+      return { code: e.code, message: e.message, participantId: e.participantId };
+    }
+    if (value && typeof value === "object") {
+      const o = value as Record<string, unknown>;
+      if ("displayName" in o) return { id: o["id"], displayName: o["displayName"], leftReason: o["leftReason"] };
+      if ("participant" in o) return { ...o, participant: plain(o["participant"]) };
+    }
+    return value;
+  };
+  const matches = (value: unknown, match: unknown): boolean => {
+    if (match === undefined) return true;
+    if (match === null || typeof match !== "object") return value === match;
+    if (value === null || typeof value !== "object") return false;
+    return Object.keys(match).every((k) =>
+      matches((value as Record<string, unknown>)[k], (match as Record<string, unknown>)[k]),
+    );
+  };
+  const now = (): number => performance.timeOrigin + performance.now();
+
+  const hook: PageHook = {
+    meetings: [],
+    events: [],
+    register(meeting) {
+      hook.meetings.push(meeting);
+      for (const type of EVENTS) {
+        (meeting as AnyMeeting).on(type, (payload) => hook.events.push({ type, at: now(), payload: plain(payload) }));
+      }
+    },
+    current() {
+      return hook.meetings[hook.meetings.length - 1] ?? null;
+    },
+    async call(method, args) {
+      const started = performance.now();
+      try {
+        const meeting = hook.current() as AnyMeeting | null;
+        if (!meeting) throw new Error("the page has created no meeting");
+        await (meeting[method] as (...a: unknown[]) => unknown).apply(meeting, args);
+        return { ok: true, ms: performance.now() - started };
+      } catch (error) {
+        const e = error as { code?: string; message?: string };
+        return { ok: false, ms: performance.now() - started, code: e.code, message: e.message };
+      }
+    },
+    find(type, match, after) {
+      return hook.events.find((e) => e.type === type && e.at >= after && matches(e.payload, match)) ?? null;
+    },
+    snapshot() {
+      const m = hook.current() as AnyMeeting | null;
+      return {
+        meetings: hook.meetings.length,
+        state: m ? m.state : null,
+        hostId: m ? m.hostId : null,
+        isHost: m ? m.isHost : false,
+        localId: m ? m.localParticipant.id : null,
+        participants: m
+          ? ([...m.participants.values()].map(plain) as PageSnapshot["participants"]).sort((a, b) => (a.id < b.id ? -1 : 1))
+          : [],
+        openPeerConnections: pcs.filter((pc) => pc.signalingState !== "closed").length,
+        openSockets: sockets.filter((ws) => ws.readyState !== 3).length,
+        sockets: sockets.length,
+        uncaught: [...uncaught],
+      };
+    },
+    async udpPairs() {
+      const pairs: { local: number; remote: number }[] = [];
+      for (const pc of pcs) {
+        if (pc.signalingState === "closed") continue;
+        const stats = await pc.getStats();
+        const byId = new Map<string, Record<string, unknown>>();
+        stats.forEach((s: Record<string, unknown>) => byId.set(s["id"] as string, s));
+        stats.forEach((s: Record<string, unknown>) => {
+          if (s["type"] !== "transport" || !s["selectedCandidatePairId"]) return;
+          const pair = byId.get(s["selectedCandidatePairId"] as string);
+          const local = pair && byId.get(pair["localCandidateId"] as string);
+          const remote = pair && byId.get(pair["remoteCandidateId"] as string);
+          if (local && remote) pairs.push({ local: local["port"] as number, remote: remote["port"] as number });
+        });
+      }
+      return pairs;
+    },
+  };
+  w.__MESHMEET_HOOK__ = hook;
+}
