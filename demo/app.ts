@@ -88,6 +88,7 @@ const STATE_LABELS: Record<MeetingState, string> = {
 const PARTICIPANT_LEFT_WORDS: Record<ParticipantLeftReason, string> = {
   left: "left",
   "connection-lost": "lost connection",
+  "protocol-violation": "was disconnected for sending garbage",
 };
 
 /** Extra advice for the errors a person can act on. */

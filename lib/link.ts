@@ -22,9 +22,15 @@ export interface LinkHandlers {
   signal(link: Link, data: SignalData): void;
   open(link: Link): void;
   message(link: Link, message: LinkMessage): void;
-  malformed(link: Link): void;
+  /** A message was dropped: it did not parse (`malformed`) or came over the rate limit (`flood`). */
+  dropped(link: Link, why: "malformed" | "flood"): void;
   closed(link: Link): void;
 }
+
+// Per-link rate limit (token bucket): far above what an app, pings and renegotiation need, far
+// below what it takes to keep a page busy.
+const BURST = 400;
+const PER_SECOND = 200;
 
 /** One link to one remote participant: framing, liveness bookkeeping and its lifecycle. */
 export class Link {
@@ -35,6 +41,10 @@ export class Link {
   lastHeard: number;
   lastSent: number;
   readonly createdAt: number;
+  /** Set when we closed the link because the remote side broke the protocol. */
+  violation = false;
+  private tokens = BURST;
+  private refilledAt: number;
 
   constructor(
     /** Remote participant id (from the broker-stamped signaling source, never from a message). */
@@ -46,7 +56,7 @@ export class Link {
     private readonly handlers: LinkHandlers,
     now: number,
   ) {
-    this.createdAt = this.lastHeard = this.lastSent = now;
+    this.createdAt = this.lastHeard = this.lastSent = this.refilledAt = now;
     transport.onSignal = (data) => {
       if (this.state !== "closed") handlers.signal(this, data);
     };
@@ -60,9 +70,14 @@ export class Link {
     // (it waits for ICE stats first), so data is accepted while connecting too.
     transport.onData = (text) => {
       if (this.state === "closed") return;
-      this.lastHeard = performance.now();
+      const now = performance.now();
+      this.lastHeard = now;
+      this.tokens = Math.min(BURST, this.tokens + ((now - this.refilledAt) * PER_SECOND) / 1000);
+      this.refilledAt = now;
+      if (this.tokens < 1) return handlers.dropped(this, "flood");
+      this.tokens -= 1;
       const message = parseLink(text);
-      if (message === null) handlers.malformed(this);
+      if (message === null) handlers.dropped(this, "malformed");
       else handlers.message(this, message);
     };
     transport.onClose = () => this.close();
@@ -82,9 +97,10 @@ export class Link {
     return this.state === "open" ? this.transport.flush(maxWaitMs) : Promise.resolve();
   }
 
-  /** Closes the link (idempotent) and tells the mesh once. */
-  close(): void {
+  /** Closes the link (idempotent) and tells the mesh once; `violation` when the remote broke the protocol. */
+  close(violation = false): void {
     if (this.state === "closed") return;
+    this.violation = violation;
     this.state = "closed";
     this.transport.destroy();
     this.handlers.closed(this);

@@ -1,12 +1,13 @@
 import mitt from "mitt";
 import { ChannelOpenError, type OpenChannel, type SignalChannel } from "./broker.js";
+import { createSigningKey, endStatement, handoverStatement, importPublicKey, verify, type SigningKey } from "./crypto.js";
 import { MeshError } from "./errors.js";
 import { anchorBrokerId, participantBrokerId, participantFromBrokerId, randomId } from "./ids.js";
 import { Link, type CreateTransport } from "./link.js";
 import { parseSignal, type JsonValue, type LinkMessage, type SignalData, type SignalMessage } from "./protocol.js";
 
 /** Why a remote participant is no longer in the meeting. */
-export type ParticipantLeftReason = "left" | "connection-lost";
+export type ParticipantLeftReason = "left" | "connection-lost" | "protocol-violation";
 /** Why the local participant is no longer in the meeting. */
 export type MeetingLeftReason = "left" | "ended" | "connection-lost";
 
@@ -56,6 +57,14 @@ const CLAIM_RETRY_MS = 200;
 // With nobody left to talk to, this many failed claims mean the meeting lives on elsewhere.
 const CLAIM_ATTEMPTS_WHEN_ALONE = 15;
 const REGISTER_TIMEOUT_MS = 5000;
+// A signed terminate older (or further in the future) than this is stale: clocks differ a little,
+// replays a lot.
+const END_MAX_AGE_MS = 120_000;
+// Malformed messages, and messages dropped in all, after which a participant is disconnected.
+const MAX_MALFORMED = 50;
+const MAX_DROPPED = 2000;
+const KNOCK_MIN_GAP_MS = 500;
+const MAX_PENDING = 64;
 // How long a would-be host waits for the anchor's holder to answer before taking the anchor over.
 const HOLDER_ALIVE_WAIT_MS = 1000;
 // How often the host checks that the broker still routes the anchor to it.
@@ -103,6 +112,7 @@ export class Mesh {
   // Host only: admitted newcomers whose hello has not arrived yet, so later newcomers link to them too.
   private readonly pending = new Map<string, { seq: number; until: number }>();
   private readonly linkWaiters = new Map<Link, () => void>();
+  private readonly lastKnock = new Map<string, number>();
   private welcomeWaiter: ((welcome: Extract<SignalMessage, { t: "welcome" }>) => void) | null = null;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private phase: "idle" | "joining" | "joined" | "closing" | "closed" = "idle";
@@ -132,6 +142,7 @@ export class Mesh {
     this.phase = "joining";
     const deadline = performance.now() + this.config.joinTimeout;
     const remaining = (): number => Math.max(1, deadline - performance.now());
+    this.signingKey ??= await createSigningKey();
     try {
       this.self = await this.registerSelf(deadline);
     } catch (error) {
@@ -270,8 +281,15 @@ export class Mesh {
   private onAnchorSignal(src: string, payload: unknown): void {
     const message = parseSignal(payload);
     const from = participantFromBrokerId(this.config.meetingId, src);
-    if (message === null || message.t !== "knock" || from === null) return this.countDropped(src);
+    if (message === null || message.t !== "knock" || from === null) return void this.countDropped(src);
     if (from === this.id || this.anchor === null) return;
+    // Knocks cost the host a join number and a roster entry: one per participant per half second, and
+    // a bounded number of newcomers in flight.
+    const now = performance.now();
+    if (now - (this.lastKnock.get(from) ?? -Infinity) < KNOCK_MIN_GAP_MS || this.pending.size >= MAX_PENDING) {
+      return void this.countDropped(src);
+    }
+    this.lastKnock.set(from, now);
     // A knock from a member is a probe (is the host alive?) or a restart; it gets a welcome like anyone.
     const seq = this.nextSeq++;
     this.pending.set(from, { seq, until: performance.now() + this.config.linkTimeout });
@@ -283,15 +301,15 @@ export class Mesh {
 
   private onSelfSignal(src: string, payload: unknown): void {
     const message = parseSignal(payload);
-    if (message === null) return this.countDropped(src);
+    if (message === null) return void this.countDropped(src);
     if (message.t === "welcome") {
       // Only the anchor's holder can send from the anchor id: the broker stamps `src`.
       if (src === this.anchorId && this.welcomeWaiter) this.welcomeWaiter(message);
       return;
     }
-    if (message.t !== "signal") return this.countDropped(src);
+    if (message.t !== "signal") return void this.countDropped(src);
     const from = participantFromBrokerId(this.config.meetingId, src);
-    if (from === null || from === this.id) return this.countDropped(src);
+    if (from === null || from === this.id) return void this.countDropped(src);
     if (this.phase !== "joining" && this.phase !== "joined") return;
     const current = this.links.get(from);
     if (current && current.linkId === message.link) {
@@ -323,9 +341,10 @@ export class Mesh {
             seq: this.seq,
             hostId: this.hostId,
             anchorToken: this.isHost ? this.anchorToken : null,
+            key: this.signingKey?.publicKey ?? "",
           }),
         message: (l, message) => this.onLinkMessage(l, message),
-        malformed: (l) => this.countDropped(l.remoteId),
+        dropped: (l, why) => this.onDropped(l, why),
         closed: (l) => this.onLinkClosed(l),
       },
       performance.now(),
@@ -335,6 +354,8 @@ export class Mesh {
   }
 
   private sendSignal(link: Link, data: SignalData): void {
+    // Once a link is open, its own renegotiation (e.g. adding media) travels over it: no broker needed.
+    if (link.state === "open" && link.send({ v: 1, t: "signal", data })) return;
     this.self?.send(participantBrokerId(this.config.meetingId, link.remoteId), {
       mm: 1,
       t: "signal",
@@ -343,14 +364,26 @@ export class Mesh {
     });
   }
 
-  private countDropped(from: string): void {
-    this.dropped.set(from, (this.dropped.get(from) ?? 0) + 1);
+  private countDropped(from: string): number {
+    const count = (this.dropped.get(from) ?? 0) + 1;
+    this.dropped.set(from, count);
+    return count;
+  }
+
+  // Garbage is dropped and counted; a participant that keeps sending it is cut off.
+  private onDropped(link: Link, why: "malformed" | "flood"): void {
+    const count = this.countDropped(link.remoteId);
+    if (count > (why === "malformed" ? MAX_MALFORMED : MAX_DROPPED)) link.close(true);
   }
 
   // ---- link messages ---------------------------------------------------------------------
 
   private readonly ackWaiters = new Map<Link, () => void>();
   private readonly refusedEnds = new Set<string>();
+  private readonly obeyedEnds = new Set<string>();
+  private signingKey: SigningKey | null = null;
+  // Each member's public key, learned over its own link (or vouched for by a leaving host).
+  private readonly keys = new Map<string, { text: string; key: Promise<CryptoKey | null> }>();
 
   private onLinkMessage(link: Link, message: LinkMessage): void {
     if (message.t === "bye-ack" || message.t === "end-ack") {
@@ -369,6 +402,7 @@ export class Mesh {
         if (link.ready) return;
         link.ready = true;
         const member: Member = { id: link.remoteId, name: message.name, seq: message.seq };
+        this.learnKey(member.id, message.key);
         if (message.anchorToken !== null && link.remoteId === this.hostId) this.anchorToken = message.anchorToken;
         this.pending.delete(member.id);
         if (this.isHost) this.nextSeq = Math.max(this.nextSeq, member.seq + 1);
@@ -389,6 +423,9 @@ export class Mesh {
       case "rehome":
         void this.rehome();
         return;
+      case "signal":
+        link.signal(message.data);
+        return;
       case "app": {
         const member = this.members.get(link.remoteId);
         if (member) this.events.emit("member-message", { member, payload: message.payload, direct: message.direct });
@@ -397,29 +434,64 @@ export class Mesh {
       case "bye":
         link.send({ v: 1, t: "bye-ack" });
         void link.flush(100).then(() => link.close());
+        if (message.successor !== null && message.successorKey !== null && message.handoverSig !== null) {
+          void this.acceptHandover(link.remoteId, message.successor, message.successorKey, message.handoverSig);
+        }
         this.removeMember(link.remoteId, "left", message.successor);
         return;
       case "end":
-        if (link.remoteId !== this.hostId) {
-          // An end is resent until acknowledged; report each attempt once.
-          const key = `${link.remoteId}/${message.nonce}`;
-          if (this.refusedEnds.has(key)) return;
-          this.refusedEnds.add(key);
-          this.events.emit(
-            "error",
-            new MeshError(
-              "unauthorized-terminate",
-              `participant ${link.remoteId} tried to end the meeting but is not the host; ignored`,
-              { participantId: link.remoteId },
-            ),
-          );
-          return;
-        }
-        link.send({ v: 1, t: "end-ack", nonce: message.nonce });
-        this.phase = "closing";
-        void link.flush(200).then(() => this.close("ended"));
+        void this.onEnd(link, message);
         return;
     }
+  }
+
+  // A terminate counts when the host signed it, whoever brought it: the signature, checked with the
+  // key the host gave us over its own link, is what makes relaying it safe.
+  private async onEnd(link: Link, message: Extract<LinkMessage, { t: "end" }>): Promise<void> {
+    const { nonce, hostId, time, sig } = message;
+    if (this.obeyedEnds.has(nonce)) return;
+    let refusal: string | null = null;
+    if (hostId === null || time === null || sig === null) refusal = "it is not signed";
+    else if (hostId !== this.hostId) refusal = `it claims ${hostId} as host, but the host is ${this.hostId}`;
+    else {
+      const key = await this.keys.get(hostId)?.key;
+      if (!key) refusal = "the host's key is unknown here";
+      else if (!(await verify(key, endStatement(this.config.meetingId, hostId, nonce, time), sig))) {
+        refusal = "its signature is not the host's";
+      } else if (Math.abs(Date.now() - time) > END_MAX_AGE_MS) refusal = "it is stale (a replay?)";
+    }
+    if (refusal !== null) return this.refuseEnd(link.remoteId, nonce, refusal);
+    if (this.phase !== "joined" && this.phase !== "joining") return;
+    this.obeyedEnds.add(nonce);
+    this.phase = "closing";
+    link.send({ v: 1, t: "end-ack", nonce });
+    // Relay: a participant whose own link to the host is down still gets it through us.
+    for (const other of this.links.values()) if (other !== link) other.send(message);
+    await Promise.all([...this.links.values()].map((l) => l.flush(200)));
+    this.close("ended");
+  }
+
+  private refuseEnd(from: string, nonce: string, why: string): void {
+    // An end is resent until acknowledged, and relayed by several: report each one once.
+    const key = `${from}/${nonce}`;
+    if (this.refusedEnds.has(key)) return;
+    this.refusedEnds.add(key);
+    this.events.emit(
+      "error",
+      new MeshError("unauthorized-terminate", `ignored an end of the meeting from ${from}: ${why}`, { participantId: from }),
+    );
+  }
+
+  private learnKey(id: string, text: string): void {
+    if (this.keys.get(id)?.text === text) return;
+    this.keys.set(id, { text, key: importPublicKey(text) });
+  }
+
+  // A leaving host's word for its successor's key, for those who have no link to the successor yet.
+  private async acceptHandover(from: string, to: string, toKey: string, sig: string): Promise<void> {
+    const key = await this.keys.get(from)?.key;
+    if (!key || this.keys.has(to)) return;
+    if (await verify(key, handoverStatement(this.config.meetingId, from, to, toKey), sig)) this.learnKey(to, toKey);
   }
 
   private onLinkClosed(link: Link): void {
@@ -428,7 +500,8 @@ export class Mesh {
     this.ackWaiters.get(link)?.();
     if (this.links.get(link.remoteId) !== link) return;
     this.links.delete(link.remoteId);
-    if (this.phase === "joined" || this.phase === "joining") this.removeMember(link.remoteId, "connection-lost", null);
+    const reason = link.violation ? "protocol-violation" : "connection-lost";
+    if (this.phase === "joined" || this.phase === "joining") this.removeMember(link.remoteId, reason, null);
     this.checkAlone();
   }
 
@@ -597,7 +670,12 @@ export class Mesh {
     // Release the anchor first so the successor's first claim succeeds.
     this.anchor?.close();
     this.anchor = null;
-    await this.handshake({ v: 1, t: "bye", successor }, BYE_WAIT_MS, 0);
+    const successorKey = successor === null ? null : (this.keys.get(successor)?.text ?? null);
+    const handoverSig =
+      successor === null || successorKey === null || this.signingKey === null
+        ? null
+        : await this.signingKey.sign(handoverStatement(this.config.meetingId, this.id, successor, successorKey));
+    await this.handshake({ v: 1, t: "bye", successor, successorKey, handoverSig }, BYE_WAIT_MS, 0);
     this.close("left");
   }
 
@@ -610,7 +688,9 @@ export class Mesh {
     const successor = this.nextHost();
     this.anchor?.close();
     this.anchor = null;
-    for (const link of this.links.values()) link.send({ v: 1, t: "bye", successor });
+    // No time to sign a handover here: those who get this bye get it over the host's own link anyway.
+    const bye: LinkMessage = { v: 1, t: "bye", successor, successorKey: null, handoverSig: null };
+    for (const link of this.links.values()) link.send(bye);
     this.close("left");
   }
 
@@ -618,7 +698,11 @@ export class Mesh {
   async end(): Promise<void> {
     if (this.phase !== "joined") return;
     this.phase = "closing";
-    await this.handshake({ v: 1, t: "end", nonce: randomId(16) }, END_WAIT_MS, END_RESEND_MS);
+    const nonce = randomId(16);
+    const time = Date.now();
+    const sig = this.signingKey ? await this.signingKey.sign(endStatement(this.config.meetingId, this.id, nonce, time)) : null;
+    this.obeyedEnds.add(nonce);
+    await this.handshake({ v: 1, t: "end", nonce, hostId: this.id, time, sig }, END_WAIT_MS, END_RESEND_MS);
     this.close("ended");
   }
 

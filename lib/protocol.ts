@@ -21,18 +21,40 @@ export type LinkMessage =
    * First message each side sends once the channel opens. The host adds the anchor's broker token,
    * which lets a successor take the anchor over from a host that froze (see README, Reliability).
    */
-  | { v: 1; t: "hello"; name: string; seq: number; hostId: string | null; anchorToken: string | null }
+  | {
+      v: 1;
+      t: "hello";
+      name: string;
+      seq: number;
+      hostId: string | null;
+      anchorToken: string | null;
+      /** The sender's public signing key (see crypto.ts); trusted because it came over its own link. */
+      key: string;
+    }
   /** The host re-registered the anchor under a new token. */
   | { v: 1; t: "anchor"; token: string }
   /** The anchor changed hands unexpectedly: knock on it and follow whoever answers. */
   | { v: 1; t: "rehome" }
+  /** WebRTC renegotiation of this link, carried by the link itself once it is open. */
+  | { v: 1; t: "signal"; data: SignalData }
   /** Keeps the link alive; any message counts, this one is sent when nothing else was. */
   | { v: 1; t: "ping" }
   /** The sender leaves; `successor` is named when the sender was the host. */
-  | { v: 1; t: "bye"; successor: string | null }
+  | {
+      v: 1;
+      t: "bye";
+      successor: string | null;
+      /** A leaving host vouches for its successor's key, so it can be checked even when relayed. */
+      successorKey: string | null;
+      handoverSig: string | null;
+    }
   | { v: 1; t: "bye-ack" }
-  /** The host ends the meeting for everyone. */
-  | { v: 1; t: "end"; nonce: string }
+  /**
+   * The host ends the meeting for everyone. Signed by the host over (meeting, host, nonce, time); every
+   * receiver checks it and relays it on its other links. Unsigned ones parse (fields null) so that
+   * they can be reported, not obeyed.
+   */
+  | { v: 1; t: "end"; nonce: string; hostId: string | null; time: number | null; sig: string | null }
   | { v: 1; t: "end-ack"; nonce: string }
   /** App data from `meeting.send()`; `direct` when it was sent to this participant only. */
   | { v: 1; t: "app"; direct: boolean; payload: JsonValue };
@@ -65,6 +87,13 @@ function isStr(value: unknown, max: number): value is string {
 function isToken(value: unknown): value is string {
   return typeof value === "string" && /^[A-Za-z0-9]{8,128}$/.test(value);
 }
+// Public keys and signatures, base64url (see crypto.ts); the crypto checks the rest.
+function isKey(value: unknown): value is string {
+  return typeof value === "string" && /^[A-Za-z0-9_-]{87}$/.test(value);
+}
+function isSig(value: unknown): value is string {
+  return typeof value === "string" && /^[A-Za-z0-9_-]{86}$/.test(value);
+}
 function isSeq(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 }
@@ -92,10 +121,10 @@ export function parseLink(raw: unknown): LinkMessage | null {
   if (m === null || m["v"] !== PROTOCOL_VERSION) return null;
   switch (m["t"]) {
     case "hello": {
-      const { name, seq, hostId, anchorToken } = m;
+      const { name, seq, hostId, anchorToken, key } = m;
       if (!isStr(name, MAX_NAME) || !isSeq(seq) || !(hostId === null || isStr(hostId, MAX_TOKEN))) return null;
-      if (!(anchorToken === null || isToken(anchorToken))) return null;
-      return { v: 1, t: "hello", name, seq, hostId, anchorToken };
+      if (!(anchorToken === null || isToken(anchorToken)) || !isKey(key)) return null;
+      return { v: 1, t: "hello", name, seq, hostId, anchorToken, key };
     }
     case "anchor": {
       const { token } = m;
@@ -105,18 +134,34 @@ export function parseLink(raw: unknown): LinkMessage | null {
       return { v: 1, t: "ping" };
     case "rehome":
       return { v: 1, t: "rehome" };
+    case "signal": {
+      const data = parseSignalData(m["data"]);
+      return data === null ? null : { v: 1, t: "signal", data };
+    }
     case "bye": {
       const { successor } = m;
+      const successorKey = m["successorKey"] ?? null;
+      const handoverSig = m["handoverSig"] ?? null;
       if (!(successor === null || isStr(successor, MAX_TOKEN))) return null;
-      return { v: 1, t: "bye", successor };
+      if (!(successorKey === null || isKey(successorKey)) || !(handoverSig === null || isSig(handoverSig))) return null;
+      return { v: 1, t: "bye", successor, successorKey, handoverSig };
     }
     case "bye-ack":
       return { v: 1, t: "bye-ack" };
-    case "end":
+    case "end": {
+      const { nonce } = m;
+      const hostId = m["hostId"] ?? null;
+      const time = m["time"] ?? null;
+      const sig = m["sig"] ?? null;
+      if (!isStr(nonce, MAX_TOKEN) || nonce.length === 0) return null;
+      if (!(hostId === null || isStr(hostId, MAX_TOKEN)) || !(time === null || isSeq(time))) return null;
+      if (!(sig === null || isSig(sig))) return null;
+      return { v: 1, t: "end", nonce, hostId, time, sig };
+    }
     case "end-ack": {
       const { nonce } = m;
       if (!isStr(nonce, MAX_TOKEN) || nonce.length === 0) return null;
-      return { v: 1, t: m["t"], nonce };
+      return { v: 1, t: "end-ack", nonce };
     }
     case "app": {
       const { direct } = m;

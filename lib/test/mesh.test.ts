@@ -5,6 +5,9 @@ import { MAX_LINK_MESSAGE, encodeLink } from "../protocol.js";
 import { Scene, meshComplete } from "./scene.js";
 import { codeOf, quietPeriod, rejection, within } from "./wait.js";
 
+// A well-formed public key (87 base64url characters); parse() leaves the crypto to the mesh.
+const TEST_KEY = "A".repeat(87);
+
 /** True when every mesh has exactly the others as members and all agree on one host among them. */
 function membersComplete(meshes: readonly Mesh[]): boolean {
   const ids = meshes.map((m) => m.id);
@@ -123,7 +126,7 @@ describe("hostile and malformed input", () => {
     ];
     for (const text of garbage) assert.ok(scene.net.transports.sendRaw("bob", "alice", text));
     // A second hello must not rename bob or change his place in line.
-    assert.ok(scene.net.transports.sendRaw("bob", "alice", encodeLink({ v: 1, t: "hello", name: "Evil", seq: 0, hostId: "bob", anchorToken: null })));
+    assert.ok(scene.net.transports.sendRaw("bob", "alice", encodeLink({ v: 1, t: "hello", name: "Evil", seq: 0, hostId: "bob", anchorToken: null, key: TEST_KEY })));
     // Unsolicited acks are harmless.
     assert.ok(scene.net.transports.sendRaw("bob", "alice", encodeLink({ v: 1, t: "bye-ack" })));
     assert.ok(scene.net.transports.sendRaw("bob", "alice", encodeLink({ v: 1, t: "end-ack", nonce: "n" })));

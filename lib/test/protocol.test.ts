@@ -13,6 +13,9 @@ import {
   type SignalMessage,
 } from "../protocol.js";
 
+// A well-formed public key (87 base64url characters); parse() leaves the crypto to the mesh.
+const TEST_KEY = "A".repeat(87);
+
 const json = (value: unknown): string => JSON.stringify(value);
 
 /** Asserts that nothing anywhere gained a `polluted` property through Object.prototype. */
@@ -36,28 +39,28 @@ function assertNoProtoKeys(value: unknown, path = "value"): void {
 
 describe("parseLink", () => {
   const good: [string, string, LinkMessage][] = [
-    ["hello without host", json({ v: 1, t: "hello", name: "Ann", seq: 0, hostId: null, anchorToken: null }), { v: 1, t: "hello", name: "Ann", seq: 0, hostId: null, anchorToken: null }],
-    ["hello with host", json({ v: 1, t: "hello", name: "", seq: 7, hostId: "bob", anchorToken: null }), { v: 1, t: "hello", name: "", seq: 7, hostId: "bob", anchorToken: null }],
-    ["hello, largest safe seq", json({ v: 1, t: "hello", name: "x", seq: Number.MAX_SAFE_INTEGER, hostId: null, anchorToken: null }), { v: 1, t: "hello", name: "x", seq: Number.MAX_SAFE_INTEGER, hostId: null, anchorToken: null }],
-    ["hello, 256-char name", json({ v: 1, t: "hello", name: "n".repeat(256), seq: 1, hostId: null, anchorToken: null }), { v: 1, t: "hello", name: "n".repeat(256), seq: 1, hostId: null, anchorToken: null }],
+    ["hello without host", json({ v: 1, t: "hello", name: "Ann", seq: 0, hostId: null, anchorToken: null, key: TEST_KEY }), { v: 1, t: "hello", name: "Ann", seq: 0, hostId: null, anchorToken: null, key: TEST_KEY }],
+    ["hello with host", json({ v: 1, t: "hello", name: "", seq: 7, hostId: "bob", anchorToken: null, key: TEST_KEY }), { v: 1, t: "hello", name: "", seq: 7, hostId: "bob", anchorToken: null, key: TEST_KEY }],
+    ["hello, largest safe seq", json({ v: 1, t: "hello", name: "x", seq: Number.MAX_SAFE_INTEGER, hostId: null, anchorToken: null, key: TEST_KEY }), { v: 1, t: "hello", name: "x", seq: Number.MAX_SAFE_INTEGER, hostId: null, anchorToken: null, key: TEST_KEY }],
+    ["hello, 256-char name", json({ v: 1, t: "hello", name: "n".repeat(256), seq: 1, hostId: null, anchorToken: null, key: TEST_KEY }), { v: 1, t: "hello", name: "n".repeat(256), seq: 1, hostId: null, anchorToken: null, key: TEST_KEY }],
     [
       "hello with an anchor token",
-      json({ v: 1, t: "hello", name: "h", seq: 0, hostId: "h", anchorToken: "abcDEF0123456789" }),
-      { v: 1, t: "hello", name: "h", seq: 0, hostId: "h", anchorToken: "abcDEF0123456789" },
+      json({ v: 1, t: "hello", name: "h", seq: 0, hostId: "h", anchorToken: "abcDEF0123456789", key: TEST_KEY }),
+      { v: 1, t: "hello", name: "h", seq: 0, hostId: "h", anchorToken: "abcDEF0123456789", key: TEST_KEY },
     ],
     ["anchor, 8-char token", json({ v: 1, t: "anchor", token: "abcd1234" }), { v: 1, t: "anchor", token: "abcd1234" }],
     ["anchor, 128-char token", json({ v: 1, t: "anchor", token: "T".repeat(128) }), { v: 1, t: "anchor", token: "T".repeat(128) }],
     ["ping", json({ v: 1, t: "ping" }), { v: 1, t: "ping" }],
-    ["bye, no successor", json({ v: 1, t: "bye", successor: null }), { v: 1, t: "bye", successor: null }],
-    ["bye, successor", json({ v: 1, t: "bye", successor: "carol" }), { v: 1, t: "bye", successor: "carol" }],
+    ["bye, no successor", json({ v: 1, t: "bye", successor: null, successorKey: null, handoverSig: null }), { v: 1, t: "bye", successor: null, successorKey: null, handoverSig: null }],
+    ["bye, successor", json({ v: 1, t: "bye", successor: "carol", successorKey: null, handoverSig: null }), { v: 1, t: "bye", successor: "carol", successorKey: null, handoverSig: null }],
     ["bye-ack", json({ v: 1, t: "bye-ack" }), { v: 1, t: "bye-ack" }],
-    ["end", json({ v: 1, t: "end", nonce: "n1" }), { v: 1, t: "end", nonce: "n1" }],
+    ["end", json({ v: 1, t: "end", nonce: "n1", hostId: null, time: null, sig: null }), { v: 1, t: "end", nonce: "n1", hostId: null, time: null, sig: null }],
     ["end-ack", json({ v: 1, t: "end-ack", nonce: "n1" }), { v: 1, t: "end-ack", nonce: "n1" }],
     ["app, string", json({ v: 1, t: "app", direct: false, payload: "hi" }), { v: 1, t: "app", direct: false, payload: "hi" }],
     ["app, null payload", json({ v: 1, t: "app", direct: true, payload: null }), { v: 1, t: "app", direct: true, payload: null }],
     ["app, nested", json({ v: 1, t: "app", direct: false, payload: { a: [1, 2, { b: true }], c: "d" } }), { v: 1, t: "app", direct: false, payload: { a: [1, 2, { b: true }], c: "d" } }],
     ["extra fields are dropped", json({ v: 1, t: "ping", extra: 1, admin: true }), { v: 1, t: "ping" }],
-    ["extra hello fields are dropped", json({ v: 1, t: "hello", name: "a", seq: 1, hostId: null, isHost: true, anchorToken: null }), { v: 1, t: "hello", name: "a", seq: 1, hostId: null, anchorToken: null }],
+    ["extra hello fields are dropped", json({ v: 1, t: "hello", name: "a", seq: 1, hostId: null, isHost: true, anchorToken: null, key: TEST_KEY }), { v: 1, t: "hello", name: "a", seq: 1, hostId: null, anchorToken: null, key: TEST_KEY }],
   ];
   for (const [label, raw, expected] of good) {
     test(`accepts ${label}`, () => {
@@ -87,21 +90,21 @@ describe("parseLink", () => {
     ["unknown type", json({ v: 1, t: "pong" })],
     ["type in capitals", json({ v: 1, t: "PING" })],
     ["type not a string", json({ v: 1, t: 3 })],
-    ["hello, negative seq", json({ v: 1, t: "hello", name: "a", seq: -1, hostId: null, anchorToken: null })],
-    ["hello, float seq", json({ v: 1, t: "hello", name: "a", seq: 1.5, hostId: null, anchorToken: null })],
-    ["hello, seq as text", json({ v: 1, t: "hello", name: "a", seq: "1", hostId: null, anchorToken: null })],
-    ["hello, unsafe seq", json({ v: 1, t: "hello", name: "a", seq: 2 ** 53, hostId: null, anchorToken: null })],
-    ["hello, no seq", json({ v: 1, t: "hello", name: "a", hostId: null, anchorToken: null })],
-    ["hello, name too long", json({ v: 1, t: "hello", name: "n".repeat(257), seq: 0, hostId: null, anchorToken: null })],
-    ["hello, name not a string", json({ v: 1, t: "hello", name: 5, seq: 0, hostId: null, anchorToken: null })],
-    ["hello, name an array", json({ v: 1, t: "hello", name: ["a"], seq: 0, hostId: null, anchorToken: null })],
-    ["hello, hostId missing", json({ v: 1, t: "hello", name: "a", seq: 0, anchorToken: null })],
-    ["hello, hostId a number", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: 1, anchorToken: null })],
+    ["hello, negative seq", json({ v: 1, t: "hello", name: "a", seq: -1, hostId: null, anchorToken: null, key: TEST_KEY })],
+    ["hello, float seq", json({ v: 1, t: "hello", name: "a", seq: 1.5, hostId: null, anchorToken: null, key: TEST_KEY })],
+    ["hello, seq as text", json({ v: 1, t: "hello", name: "a", seq: "1", hostId: null, anchorToken: null, key: TEST_KEY })],
+    ["hello, unsafe seq", json({ v: 1, t: "hello", name: "a", seq: 2 ** 53, hostId: null, anchorToken: null, key: TEST_KEY })],
+    ["hello, no seq", json({ v: 1, t: "hello", name: "a", hostId: null, anchorToken: null, key: TEST_KEY })],
+    ["hello, name too long", json({ v: 1, t: "hello", name: "n".repeat(257), seq: 0, hostId: null, anchorToken: null, key: TEST_KEY })],
+    ["hello, name not a string", json({ v: 1, t: "hello", name: 5, seq: 0, hostId: null, anchorToken: null, key: TEST_KEY })],
+    ["hello, name an array", json({ v: 1, t: "hello", name: ["a"], seq: 0, hostId: null, anchorToken: null, key: TEST_KEY })],
+    ["hello, hostId missing", json({ v: 1, t: "hello", name: "a", seq: 0, anchorToken: null, key: TEST_KEY })],
+    ["hello, hostId a number", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: 1, anchorToken: null, key: TEST_KEY })],
     ["hello, hostId an object", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: { id: "x" }, anchorToken: null })],
-    ["hello, hostId too long", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: "h".repeat(129), anchorToken: null })],
+    ["hello, hostId too long", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: "h".repeat(129), anchorToken: null, key: TEST_KEY })],
     ["hello, anchorToken missing", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: null })],
-    ["hello, anchorToken too short", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: "a", anchorToken: "abc1234" })],
-    ["hello, anchorToken with a dash", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: "a", anchorToken: "abcd-1234" })],
+    ["hello, anchorToken too short", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: "a", anchorToken: "abc1234", key: TEST_KEY })],
+    ["hello, anchorToken with a dash", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: "a", anchorToken: "abcd-1234", key: TEST_KEY })],
     ["hello, anchorToken a number", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: "a", anchorToken: 12345678 })],
     ["anchor, no token", json({ v: 1, t: "anchor" })],
     ["anchor, empty token", json({ v: 1, t: "anchor", token: "" })],
@@ -110,7 +113,7 @@ describe("parseLink", () => {
     ["anchor, token that would break a URL", json({ v: 1, t: "anchor", token: "abcd1234&key=x" })],
     ["bye, successor missing", json({ v: 1, t: "bye" })],
     ["bye, successor a number", json({ v: 1, t: "bye", successor: 1 })],
-    ["end, empty nonce", json({ v: 1, t: "end", nonce: "" })],
+    ["end, empty nonce", json({ v: 1, t: "end", nonce: "", hostId: null, time: null, sig: null })],
     ["end, no nonce", json({ v: 1, t: "end" })],
     ["end, nonce a number", json({ v: 1, t: "end", nonce: 12 })],
     ["end, nonce too long", json({ v: 1, t: "end", nonce: "n".repeat(129) })],
@@ -146,9 +149,9 @@ describe("parseLink", () => {
   });
 
   test("a top-level __proto__ key neither reaches the message nor pollutes Object.prototype", () => {
-    const raw = '{"v":1,"t":"hello","name":"a","seq":0,"hostId":null,"anchorToken":null,"__proto__":{"polluted":true,"isHost":true}}';
+    const raw = '{"v":1,"t":"hello","name":"a","seq":0,"hostId":null,"anchorToken":null,"key":"' + TEST_KEY + '","__proto__":{"polluted":true,"isHost":true}}';
     const message = parseLink(raw);
-    assert.deepEqual(message, { v: 1, t: "hello", name: "a", seq: 0, hostId: null, anchorToken: null });
+    assert.deepEqual(message, { v: 1, t: "hello", name: "a", seq: 0, hostId: null, anchorToken: null, key: TEST_KEY });
     assert.ok(message !== null);
     assert.equal(Object.getPrototypeOf(message), Object.prototype);
     assert.equal((message as unknown as Record<string, unknown>)["polluted"], undefined);
@@ -215,15 +218,15 @@ describe("encodeLink -> parseLink round trip", () => {
     { nested: { deeper: { deepest: [null] } }, "key with spaces": "v" },
   ];
   const messages: LinkMessage[] = [
-    { v: PROTOCOL_VERSION, t: "hello", name: "Ann Example", seq: 0, hostId: null, anchorToken: null },
-    { v: PROTOCOL_VERSION, t: "hello", name: "Zoë", seq: 42, hostId: "host-1", anchorToken: null },
-    { v: PROTOCOL_VERSION, t: "hello", name: "host", seq: 0, hostId: "host", anchorToken: "tok3n0123456789abcdef" },
+    { v: PROTOCOL_VERSION, t: "hello", name: "Ann Example", seq: 0, hostId: null, anchorToken: null, key: TEST_KEY },
+    { v: PROTOCOL_VERSION, t: "hello", name: "Zoë", seq: 42, hostId: "host-1", anchorToken: null, key: TEST_KEY },
+    { v: PROTOCOL_VERSION, t: "hello", name: "host", seq: 0, hostId: "host", anchorToken: "tok3n0123456789abcdef", key: TEST_KEY },
     { v: PROTOCOL_VERSION, t: "anchor", token: "tok3n0123456789abcdef" },
     { v: PROTOCOL_VERSION, t: "ping" },
-    { v: PROTOCOL_VERSION, t: "bye", successor: null },
-    { v: PROTOCOL_VERSION, t: "bye", successor: "bob" },
+    { v: PROTOCOL_VERSION, t: "bye", successor: null, successorKey: null, handoverSig: null },
+    { v: PROTOCOL_VERSION, t: "bye", successor: "bob", successorKey: null, handoverSig: null },
     { v: PROTOCOL_VERSION, t: "bye-ack" },
-    { v: PROTOCOL_VERSION, t: "end", nonce: "abc123" },
+    { v: PROTOCOL_VERSION, t: "end", nonce: "abc123", hostId: null, time: null, sig: null },
     { v: PROTOCOL_VERSION, t: "end-ack", nonce: "abc123" },
     ...payloads.map((payload, i): LinkMessage => ({ v: PROTOCOL_VERSION, t: "app", direct: i % 2 === 0, payload })),
   ];

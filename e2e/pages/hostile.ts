@@ -1,0 +1,182 @@
+// A hostile participant for e2e tests: it speaks meshmeet's wire protocol directly, with raw peerjs and
+// simple-peer (no Meeting), and sends whatever it likes. Bundled to dist/e2e/hostile.js (window.Hostile).
+import { Peer } from "peerjs";
+import SimplePeer from "simple-peer/simplepeer.min.js";
+import { createSigningKey, endStatement, type SigningKey } from "../../lib/crypto.js";
+import { anchorBrokerId, participantBrokerId, participantFromBrokerId } from "../../lib/ids.js";
+
+interface Options {
+  meetingId: string;
+  participantId: string;
+  broker: { host: string; port: number; path: string };
+}
+
+interface Welcome {
+  hostId: string;
+  seq: number;
+  members: { id: string; seq: number }[];
+}
+
+const decoder = new TextDecoder();
+
+class Hostile {
+  private peer: Peer | null = null;
+  private readonly links = new Map<string, SimplePeer.Instance>();
+  private key: SigningKey | null = null;
+  private options: Options | null = null;
+  /** Every link message received, as text (an honest host's signed end among them, to replay later). */
+  readonly received: string[] = [];
+  hostId: string | null = null;
+  sent = 0;
+
+  /** Registers, knocks, links to everyone in the welcome and says hello; resolves with who it linked to. */
+  async join(options: Options): Promise<string[]> {
+    this.options = options;
+    this.key = await createSigningKey();
+    const self = participantBrokerId(options.meetingId, options.participantId);
+    const peer = new Peer(self, { ...options.broker, debug: 0 });
+    this.peer = peer;
+    peer.on("error", () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      peer.once("open", () => resolve());
+      peer.once("error", reject);
+    });
+    const welcome = await new Promise<Welcome>((resolve) => {
+      peer.socket.on("message", (m: { type: string; src: string; payload: Record<string, unknown> }) => {
+        const p = m.payload;
+        if (m.type !== "ANSWER" || !p || p["mm"] !== 1) return;
+        if (p["t"] === "welcome" && m.src === anchorBrokerId(options.meetingId)) resolve(p as unknown as Welcome);
+        if (p["t"] === "signal") {
+          const from = participantFromBrokerId(options.meetingId, m.src);
+          if (from) this.links.get(from)?.signal(p["data"] as SimplePeer.SignalData);
+        }
+      });
+      peer.socket.send({ type: "ANSWER", dst: anchorBrokerId(options.meetingId), payload: { mm: 1, t: "knock", name: "Mallory" } });
+    });
+    this.hostId = welcome.hostId;
+    const opened = welcome.members.map((member) => this.link(member.id, welcome.seq));
+    return (await Promise.all(opened)).filter((id): id is string => id !== null);
+  }
+
+  private link(remote: string, seq: number): Promise<string | null> {
+    const options = this.options!;
+    const linkId = Math.random().toString(36).slice(2, 12);
+    const sp = new SimplePeer({ initiator: true, trickle: true, config: { iceServers: [] } });
+    this.links.set(remote, sp);
+    sp.on("signal", (data) =>
+      this.peer?.socket.send({
+        type: "ANSWER",
+        dst: participantBrokerId(options.meetingId, remote),
+        payload: { mm: 1, t: "signal", link: linkId, data },
+      }),
+    );
+    sp.on("data", (chunk: Uint8Array | string) => this.received.push(typeof chunk === "string" ? chunk : decoder.decode(chunk)));
+    sp.on("error", () => undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(null), 10_000);
+      sp.on("connect", () => {
+        clearTimeout(timer);
+        sp.send(JSON.stringify({ v: 1, t: "hello", name: "Mallory", seq, hostId: null, anchorToken: null, key: this.key!.publicKey }));
+        resolve(remote);
+      });
+    });
+  }
+
+  /** Sends raw text to everyone it is linked with; returns how many links took it. */
+  sendRaw(text: string): number {
+    let n = 0;
+    for (const sp of this.links.values()) {
+      if (!sp.connected) continue;
+      try {
+        sp.send(text);
+        n++;
+      } catch {
+        // A link the other side closed.
+      }
+    }
+    this.sent++;
+    return n;
+  }
+
+  /** How many of its links are still open. */
+  openLinks(): number {
+    return [...this.links.values()].filter((sp) => sp.connected).length;
+  }
+
+  /** The signed end an honest host sent, if it received one. */
+  capturedEnd(): string | null {
+    return this.received.find((text) => text.includes('"t":"end"') && text.includes('"sig"')) ?? null;
+  }
+
+  /** Terminates it forges: unsigned, signed with its own key (as the host, and as itself), and a replay. */
+  async forgedEnds(replay: string | null): Promise<string[]> {
+    const { meetingId, participantId } = this.options!;
+    const host = this.hostId ?? "p0";
+    const now = Date.now();
+    const nonce = (): string => Math.random().toString(36).slice(2, 14);
+    const signed = async (hostId: string, time: number): Promise<string> => {
+      const n = nonce();
+      const sig = await this.key!.sign(endStatement(meetingId, hostId, n, time));
+      return JSON.stringify({ v: 1, t: "end", nonce: n, hostId, time, sig });
+    };
+    const ends = [
+      JSON.stringify({ v: 1, t: "end", nonce: nonce() }),
+      JSON.stringify({ v: 1, t: "end", nonce: nonce(), hostId: host, time: now, sig: null }),
+      await signed(host, now),
+      await signed(participantId, now),
+      await signed(host, now - 10 * 60_000),
+      JSON.stringify({ v: 1, t: "end", nonce: nonce(), hostId: host, time: now, sig: "A".repeat(86) }),
+    ];
+    if (replay) ends.push(replay);
+    return ends;
+  }
+
+  /**
+   * Well-formed messages with hostile content, for every message type: they parse, and must change
+   * nothing (no one may leave, no host may change, nothing may be thrown).
+   */
+  hostileButWellFormed(i: number): string {
+    const host = this.hostId ?? "p0";
+    const pick = <T>(list: T[]): T => list[i % list.length]!;
+    const weird = pick(["", "p0", host, "__proto__", "constructor", "x".repeat(128), "mallory", "p1"]);
+    const variants: (() => unknown)[] = [
+      () => ({ v: 1, t: "hello", name: weird, seq: i, hostId: weird, anchorToken: "Z".repeat(20), key: "B".repeat(87) }),
+      () => ({ v: 1, t: "ping", extra: { admin: true } }),
+      () => ({ v: 1, t: "anchor", token: "T0ken" + "x".repeat(i % 50) }),
+      () => ({ v: 1, t: "rehome" }),
+      () => ({ v: 1, t: "bye-ack" }),
+      () => ({ v: 1, t: "end-ack", nonce: weird || "n" }),
+      () => ({ v: 1, t: "app", direct: i % 2 === 0, payload: { constructor: { prototype: { bad: 1 } }, n: i } }),
+      () => ({ v: 1, t: "app", direct: false, payload: pick([null, 0, -1, 1e308, "", [], [[[[]]]], { a: { b: { c: {} } } }]) }),
+    ];
+    // Every fifth one carries `__proto__` keys, which only raw JSON text can hold.
+    if (i % 5 === 0) return `{"v":1,"t":"app","direct":false,"payload":{"__proto__":{"polluted":true},"n":${i}},"__proto__":{"t":"end"}}`;
+    return JSON.stringify(pick(variants)());
+  }
+
+  /** Malformed messages: non-JSON, wrong version, unknown types, wrong field types, oversize. */
+  malformed(i: number): string {
+    const variants: (() => string)[] = [
+      () => "not json {",
+      () => JSON.stringify({ v: 2, t: "ping" }),
+      () => JSON.stringify({ v: 1, t: "kick", who: "p1" }),
+      () => JSON.stringify({ v: 1, t: "hello", name: 42, seq: -1, hostId: {}, anchorToken: 1, key: "short" }),
+      () => JSON.stringify({ v: 1, t: "bye", successor: ["p1"] }),
+      () => JSON.stringify({ v: 1, t: "end", nonce: "" }),
+      () => JSON.stringify({ v: 1, t: "end", nonce: "n", time: "now", sig: 5 }),
+      () => JSON.stringify({ v: 1, t: "signal", data: { type: "offer", sdp: 7 } }),
+      () => JSON.stringify({ v: 1, t: "app", direct: "yes", payload: 1 }),
+      () => JSON.stringify([1, 2, 3]),
+      () => "x".repeat(40_000),
+      () => JSON.stringify({ v: 1, t: "anchor", token: "bad token!" }),
+    ];
+    return variants[i % variants.length]!();
+  }
+
+  close(): void {
+    for (const sp of this.links.values()) sp.destroy();
+    this.peer?.destroy();
+  }
+}
+
+(window as unknown as { Hostile: Hostile }).Hostile = new Hostile();
