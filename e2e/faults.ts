@@ -88,3 +88,16 @@ export function recordFigure(name: string, ms: number): void {
   mkdirSync("test-results", { recursive: true });
   appendFileSync("test-results/figures.jsonl", JSON.stringify({ name, ms: Math.round(ms * 10) / 10 }) + "\n");
 }
+
+/**
+ * Cuts the one link between `a` and `b` (both directions), leaving every other link alone; returns a
+ * function that restores paths.
+ */
+export async function cutLink(a: MeshParticipant, b: MeshParticipant): Promise<() => void> {
+  const bPorts = new Set((await b.udpPairs()).map((p) => p.local));
+  const pair = (await a.udpPairs()).find((p) => bPorts.has(p.remote));
+  if (!pair) throw new Error(`no link between ${a.id} and ${b.id}`);
+  dropRule(`udp sport ${pair.local} udp dport ${pair.remote}`);
+  dropRule(`udp sport ${pair.remote} udp dport ${pair.local}`);
+  return restoreAllPaths;
+}
