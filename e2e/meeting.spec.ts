@@ -1,11 +1,12 @@
 // The semantics table of DESIGN.md, in real Chromium tabs, each participant in its own browser context.
 import { expect, test } from "meshmeet/testing";
+import { recordFigure } from "./faults.js";
 
 test("four participants join and each sees the other three, with one host", async ({ mesh }) => {
   const first = await mesh.join(3);
   const fourth = await mesh.open({ participantId: "p3", name: "Participant 3" });
   const joined = await fourth.join();
-  test.info().annotations.push({ type: "join of 4th participant (ms)", description: joined.ms.toFixed(0) });
+  recordFigure("join of the 4th participant", joined.ms);
   const everyone = [...first, fourth];
   await mesh.fullMesh(everyone);
   for (const p of everyone) {
@@ -24,13 +25,17 @@ test("leave: the leaver gets meeting-left 'left', each other gets participant-le
   const everyone = await mesh.join(4);
   const leaver = everyone[2]!;
   const stayers = everyone.filter((p) => p !== leaver);
+  const since = Date.now();
   await leaver.leave();
   await leaver.waitFor("meeting-left", { reason: "left" });
+  let seen = 0;
   for (const p of stayers) {
-    await p.waitFor("participant-left", { id: "p2", leftReason: "left" });
+    const event = await p.waitFor("participant-left", { id: "p2", leftReason: "left" });
+    seen = Math.max(seen, event.at - since);
     expect(await p.events("participant-left")).toHaveLength(1);
     expect(await p.events("meeting-left")).toEqual([]);
   }
+  recordFigure("leave seen by all others", seen);
   expect((await leaver.snapshot()).openPeerConnections).toBe(0);
   await expect.poll(async () => (await leaver.snapshot()).openSockets).toBe(0);
   // The rest still talk, and still see exactly each other.
@@ -45,11 +50,15 @@ test("leave: the leaver gets meeting-left 'left', each other gets participant-le
 
 test("host end: all four get meeting-left 'ended' and every link is closed", async ({ mesh }) => {
   const everyone = await mesh.join(4);
+  const since = Date.now();
   await everyone[0]!.end();
+  let seen = 0;
   for (const p of everyone) {
-    await p.waitFor("meeting-left", { reason: "ended" });
+    const event = await p.waitFor("meeting-left", { reason: "ended" });
+    seen = Math.max(seen, event.at - since);
     expect(await p.events("meeting-left")).toHaveLength(1);
   }
+  recordFigure("end seen by all four", seen);
   for (const p of everyone) {
     await expect.poll(async () => (await p.snapshot()).openPeerConnections).toBe(0);
     await expect.poll(async () => (await p.snapshot()).openSockets).toBe(0);

@@ -44,7 +44,17 @@ export type MeshEvents = {
   /** The mesh is over for us; it has already released everything. */
   closed: { reason: MeetingLeftReason };
   error: MeshError;
+  /** Media (see media.ts): a remote track arrived over `id`'s link; `id` says what it sends now. */
+  "member-track": { id: string; track: MediaStreamTrack };
+  "member-media": { id: string; mic: boolean; cam: boolean };
 };
+
+/** What the local participant sends (see media.ts). */
+export interface MeshMediaSource {
+  track(kind: "audio" | "video"): MediaStreamTrack | null;
+  readonly micOn: boolean;
+  readonly camOn: boolean;
+}
 
 // How long a newcomer waits for the anchor to answer a knock before trying to claim it again.
 const KNOCK_WAIT_MS = 2000;
@@ -63,7 +73,8 @@ const END_MAX_AGE_MS = 120_000;
 // Malformed messages, and messages dropped in all, after which a participant is disconnected.
 const MAX_MALFORMED = 50;
 const MAX_DROPPED = 2000;
-const KNOCK_MIN_GAP_MS = 500;
+// Lenient: a member's knock that is dropped makes it think the host is dead (see settleHost).
+const KNOCK_MIN_GAP_MS = 100;
 const MAX_PENDING = 64;
 // How long a would-be host waits for the anchor's holder to answer before taking the anchor over.
 const HOLDER_ALIVE_WAIT_MS = 1000;
@@ -98,6 +109,8 @@ export class Mesh {
   hostId: string | null = null;
   /** Messages dropped because they were malformed, by sender. */
   readonly dropped = new Map<string, number>();
+  /** Local media: what every link sends (set by the Meeting before join). */
+  media: MeshMediaSource | null = null;
 
   private seq = -1;
   // The anchor's broker token, known to every member, so that a successor can take the anchor
@@ -333,7 +346,7 @@ export class Mesh {
       this.env.createTransport(initiator),
       {
         signal: (l, data) => this.sendSignal(l, data),
-        open: (l) =>
+        open: (l) => {
           l.send({
             v: 1,
             t: "hello",
@@ -342,14 +355,25 @@ export class Mesh {
             hostId: this.hostId,
             anchorToken: this.isHost ? this.anchorToken : null,
             key: this.signingKey?.publicKey ?? "",
-          }),
+          });
+          // Media state after the hello; nothing said means both off.
+          if (this.media?.micOn || this.media?.camOn) l.send(this.mediaMessage());
+        },
         message: (l, message) => this.onLinkMessage(l, message),
         dropped: (l, why) => this.onDropped(l, why),
         closed: (l) => this.onLinkClosed(l),
+        track: (l, track) => {
+          if (this.links.get(l.remoteId) === l) this.events.emit("member-track", { id: l.remoteId, track });
+        },
       },
       performance.now(),
     );
     this.links.set(remoteId, link);
+    // Tracks before the first offer ride in it (no renegotiation for a newcomer's media).
+    for (const kind of ["audio", "video"] as const) {
+      const track = this.media?.track(kind) ?? null;
+      if (track) link.setTrack(kind, track);
+    }
     return link;
   }
 
@@ -416,6 +440,9 @@ export class Mesh {
         return;
       }
       case "ping":
+        return;
+      case "media":
+        this.events.emit("member-media", { id: link.remoteId, mic: message.mic, cam: message.cam });
         return;
       case "anchor":
         if (link.remoteId === this.hostId) this.anchorToken = message.token;
@@ -546,7 +573,7 @@ export class Mesh {
   /**
    * We are host by the succession rule but do not hold the anchor: claim it. If someone holds it,
    * knock: a live holder answers and we follow it; a silent one (frozen, or its registration not yet
-   * expired) is taken over with the meeting's anchor token. Alone and unable to claim, we are the
+   * expired) is taken over with the meeting's anchor token, if a live member is with us. Alone and unable to claim, we are the
    * one who got cut off, and the meeting goes on without us.
    */
   private async settleHost(): Promise<void> {
@@ -564,9 +591,12 @@ export class Mesh {
           // The broker is down: keep trying; the meeting goes on without newcomers meanwhile.
         }
         if (taken && this.phase === "joined") {
-          const welcome = await this.knock(HOLDER_ALIVE_WAIT_MS);
+          // Asked twice: a busy machine can be slow to answer, and a wrong "dead" costs a live host its role.
+          const welcome = (await this.knock(HOLDER_ALIVE_WAIT_MS)) ?? (await this.knock(HOLDER_ALIVE_WAIT_MS));
           if (welcome && welcome.hostId !== this.id) return this.followHost(welcome);
-          if (!welcome && this.anchorToken !== null) {
+          // Take over only with a live member beside us: someone who lost the host as we did. Alone, we
+          // may just as well be the one who got cut off, and the holder's silence proves nothing.
+          if (!welcome && this.anchorToken !== null && this.hasLiveMember()) {
             try {
               if (await this.tryClaimAnchor(REGISTER_TIMEOUT_MS, this.anchorToken)) return this.announceAnchor();
             } catch {
@@ -586,6 +616,14 @@ export class Mesh {
   /** Whom we name as host when we leave as host; null when we are not host or nobody is left. */
   private nextHost(): string | null {
     return this.isHost && this.members.size > 0 ? this.earliest(this.id) : null;
+  }
+
+  private hasLiveMember(): boolean {
+    const now = performance.now();
+    for (const link of this.links.values()) {
+      if (link.ready && now - link.lastHeard < this.config.heartbeatTimeout / 2) return true;
+    }
+    return false;
   }
 
   private get alone(): boolean {
@@ -704,6 +742,18 @@ export class Mesh {
     this.obeyedEnds.add(nonce);
     await this.handshake({ v: 1, t: "end", nonce, hostId: this.id, time, sig }, END_WAIT_MS, END_RESEND_MS);
     this.close("ended");
+  }
+
+  /** Local media changed: every link sends `media.track(kind)` now, and every member hears the new state. */
+  mediaChanged(kind: "audio" | "video"): void {
+    const track = this.media?.track(kind) ?? null;
+    for (const link of this.links.values()) link.setTrack(kind, track);
+    const message = this.mediaMessage();
+    for (const link of this.links.values()) link.send(message);
+  }
+
+  private mediaMessage(): LinkMessage {
+    return { v: 1, t: "media", mic: this.media?.micOn ?? false, cam: this.media?.camOn ?? false };
   }
 
   /** Sends app data to one member, or to every member when `to` is null. Returns how many links took it. */
