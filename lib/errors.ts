@@ -14,6 +14,7 @@
  * - `unknown-participant`: `send({ to })` names nobody in the meeting.
  * - `unauthorized-terminate`: a participant who is not the host tried to end the meeting; it was ignored.
  * - `signaling-lost`: the connection to the broker dropped; links keep working, newcomers cannot join until it is back.
+ * - `media-unavailable`: the camera or microphone could not be used (permission refused, no device, device gone).
  */
 export type MeshErrorCode =
   | "invalid-id"
@@ -28,7 +29,8 @@ export type MeshErrorCode =
   | "payload-too-large"
   | "unknown-participant"
   | "unauthorized-terminate"
-  | "signaling-lost";
+  | "signaling-lost"
+  | "media-unavailable";
 
 /** The one error type meshmeet throws, rejects with, or emits through the `error` event. */
 export class MeshError extends Error {

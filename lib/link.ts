@@ -12,6 +12,13 @@ export interface LinkTransport {
   onOpen: (() => void) | null;
   onData: ((text: string) => void) | null;
   onClose: (() => void) | null;
+  /**
+   * Media (optional: transports without media, such as unit-test fakes, leave these out). Makes `track`
+   * what this link sends of its kind; null sends nothing of that kind (see media.ts).
+   */
+  setTrack?(kind: "audio" | "video", track: MediaStreamTrack | null): void;
+  /** A remote track arrived. */
+  onTrack?: ((track: MediaStreamTrack) => void) | null;
 }
 
 export type CreateTransport = (initiator: boolean) => LinkTransport;
@@ -25,6 +32,8 @@ export interface LinkHandlers {
   /** A message was dropped: it did not parse (`malformed`) or came over the rate limit (`flood`). */
   dropped(link: Link, why: "malformed" | "flood"): void;
   closed(link: Link): void;
+  /** A remote media track arrived on this link. */
+  track?(link: Link, track: MediaStreamTrack): void;
 }
 
 // Per-link rate limit (token bucket): far above what an app, pings and renegotiation need, far
@@ -81,6 +90,14 @@ export class Link {
       else handlers.message(this, message);
     };
     transport.onClose = () => this.close();
+    transport.onTrack = (track) => {
+      if (this.state !== "closed") handlers.track?.(this, track);
+    };
+  }
+
+  /** Media: what this link sends of `kind` (null: nothing). */
+  setTrack(kind: "audio" | "video", track: MediaStreamTrack | null): void {
+    if (this.state !== "closed") this.transport.setTrack?.(kind, track);
   }
 
   signal(data: SignalData): void {

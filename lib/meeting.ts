@@ -4,6 +4,7 @@ import { peerjsOpener, type BrokerOptions } from "./broker.js";
 import { MeshError } from "./errors.js";
 import { checkId, randomId } from "./ids.js";
 import { Mesh, type MeetingLeftReason, type MeshConfig, type MeshEnv, type ParticipantLeftReason } from "./mesh.js";
+import { LocalMedia, ParticipantStreams, RemoteMedia, STREAM_KINDS, type ParticipantMedia, type Stream, type StreamChange, type StreamKind } from "./media.js";
 import { MAX_APP_PAYLOAD, type JsonValue } from "./protocol.js";
 import { simplePeerTransports } from "./webrtc.js";
 
@@ -12,8 +13,8 @@ export type { JsonValue, MeetingLeftReason, ParticipantLeftReason };
 /** Where a meeting is in its life. `reconnecting`: joined, but the broker is unreachable (links keep working). */
 export type MeetingState = "idle" | "joining" | "joined" | "reconnecting" | "leaving" | "left";
 
-/** One person in the meeting, local or remote. */
-export interface Participant {
+/** One person in the meeting, local or remote; its media (streams, micOn, webcamOn, stream events) in ParticipantMedia. */
+export interface Participant extends ParticipantMedia {
   /** The participantId this participant joined with; unique within the meeting. */
   readonly id: string;
   /** The `name` it joined with (defaults to its id). Not unique. */
@@ -40,6 +41,10 @@ export type MeetingEvents = {
   "meeting-state-changed": { state: MeetingState };
   /** Something went wrong that did not end the meeting (e.g. a forged terminate was ignored). */
   error: MeshError;
+  /** A participant's stream started (also emitted on the participant itself); `participant.local` for ours. */
+  "stream-enabled": { participant: Participant; stream: Stream };
+  /** A participant's stream stopped (also emitted on the participant itself). */
+  "stream-disabled": { participant: Participant; stream: Stream };
 };
 
 /** Options of {@link initMeeting}. */
@@ -60,6 +65,10 @@ export interface MeetingConfig {
   heartbeatTimeout?: number;
   /** Bound on join(), in ms (default 15000). */
   joinTimeout?: number;
+  /** Join with the microphone on (join() asks for it first; default false). */
+  micEnabled?: boolean;
+  /** Join with the camera on (join() asks for it first; default false). */
+  webcamEnabled?: boolean;
 }
 
 // Which state may follow which: the only way the state changes is through setState().
@@ -72,13 +81,15 @@ const TRANSITIONS: Record<MeetingState, readonly MeetingState[]> = {
   left: [],
 };
 
-class ParticipantRecord implements Participant {
+class ParticipantRecord extends ParticipantStreams implements Participant {
   leftReason: ParticipantLeftReason | null = null;
   constructor(
     readonly id: string,
     readonly displayName: string,
     readonly local: boolean,
-  ) {}
+  ) {
+    super();
+  }
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -94,6 +105,10 @@ export class Meeting {
   readonly meetingId: string;
   /** Us. */
   readonly localParticipant: Participant;
+  private readonly local: ParticipantRecord;
+  private readonly media = new LocalMedia();
+  private readonly remoteMedia = new RemoteMedia();
+  private readonly wants: { mic: boolean; cam: boolean };
   private readonly remote = new Map<string, ParticipantRecord>();
   private readonly emitter: Emitter<MeetingEvents> = mitt<MeetingEvents>();
   private readonly meshConfig: MeshConfig;
@@ -123,7 +138,17 @@ export class Meeting {
       throw new MeshError("invalid-argument", "heartbeatTimeout must be longer than heartbeatInterval");
     }
     const joinTimeout = positive("joinTimeout", config.joinTimeout, 15000);
-    this.localParticipant = new ParticipantRecord(participantId, name, true);
+    for (const option of ["micEnabled", "webcamEnabled"] as const) {
+      if (config[option] !== undefined && typeof config[option] !== "boolean") {
+        throw new MeshError("invalid-argument", `${option} must be true or false`);
+      }
+    }
+    this.wants = { mic: config.micEnabled === true, cam: config.webcamEnabled === true };
+    this.localParticipant = this.local = new ParticipantRecord(participantId, name, true);
+    this.media.onEnded = (kind, error) => {
+      this.localMediaChanged(kind);
+      this.emit("error", error);
+    };
     const iceServers = config.iceServers ?? util.defaultConfig.iceServers ?? [];
     this.meshConfig = {
       meetingId: this.meetingId,
@@ -179,7 +204,12 @@ export class Meeting {
       );
     }
     this.setState("joining");
+    // Camera and microphone first, so that they ride in the first offer of every link. Missing media
+    // does not stop the join: each failure is an `error` event (media-unavailable).
+    for (const error of await this.media.start(this.wants.mic, this.wants.cam)) this.emit("error", error);
+    for (const kind of STREAM_KINDS) this.applyStreams(this.local, this.media.track(kind), kind);
     const mesh = new Mesh(this.meshConfig, this.env);
+    mesh.media = this.media;
     this.mesh = mesh;
     this.wireMesh(mesh);
     try {
@@ -187,6 +217,7 @@ export class Meeting {
     } catch (error) {
       const failure = error instanceof MeshError ? error : new MeshError("broker-unreachable", String(error), { cause: error });
       this.mesh = null;
+      this.releaseMedia();
       this.remote.clear();
       this.setState(failure.code === "meeting-ended" ? "left" : "idle");
       throw failure;
@@ -261,6 +292,68 @@ export class Meeting {
     mesh.sendApp(JSON.parse(encoded) as JsonValue, to ?? null);
   }
 
+  /** Turns the microphone on (asking for it if we have none). Rejects with `not-joined` or `media-unavailable`. */
+  async unmuteMic(): Promise<void> {
+    this.mustBeIn("unmuteMic");
+    await this.media.unmuteMic();
+    this.localMediaChanged("audio");
+  }
+
+  /** Stops sending audio; the microphone stays open, so unmuteMic() is instant. Throws `not-joined`. */
+  muteMic(): void {
+    this.mustBeIn("muteMic");
+    this.media.muteMic();
+    this.localMediaChanged("audio");
+  }
+
+  /** Turns the camera on. Rejects with `not-joined` or `media-unavailable`. */
+  async enableWebcam(): Promise<void> {
+    this.mustBeIn("enableWebcam");
+    await this.media.enableWebcam();
+    this.localMediaChanged("video");
+  }
+
+  /** Stops sending video and releases the camera (its light goes off). Throws `not-joined`. */
+  disableWebcam(): void {
+    this.mustBeIn("disableWebcam");
+    this.media.disableWebcam();
+    this.localMediaChanged("video");
+  }
+
+  private mustBeIn(method: string): void {
+    if (this.current !== "joined" && this.current !== "reconnecting") {
+      throw new MeshError("not-joined", `${method}() needs a joined meeting`);
+    }
+  }
+
+  // Our media changed: tell the links and the others, and update our own streams.
+  private localMediaChanged(kind: StreamKind): void {
+    if (this.current === "left") this.media.stop();
+    this.mesh?.mediaChanged(kind);
+    this.applyStreams(this.local, this.media.track(kind), kind);
+  }
+
+  private applyStreams(participant: ParticipantRecord, track: MediaStreamTrack | null, kind: StreamKind): void {
+    this.emitStreams(participant, participant.setStream(kind, track));
+  }
+
+  private emitStreams(participant: ParticipantRecord, changes: StreamChange[]): void {
+    for (const [type, stream] of changes) this.emit(type, { participant, stream });
+  }
+
+  // A remote participant's streams follow what it says it sends and what has arrived.
+  private syncRemote(id: string): void {
+    const participant = this.remote.get(id);
+    if (participant) for (const kind of STREAM_KINDS) this.applyStreams(participant, this.remoteMedia.wanted(id, kind), kind);
+  }
+
+  // Out of the meeting: every local track stopped (camera and microphone released), every stream dropped.
+  private releaseMedia(): void {
+    this.media.stop();
+    this.emitStreams(this.local, this.local.clearStreams());
+    for (const participant of this.remote.values()) this.emitStreams(participant, participant.clearStreams());
+  }
+
   // Closing or reloading the tab: say goodbye at once, so others see us leave rather than vanish.
   private readonly onPageHide = (): void => {
     if (this.current !== "joined" && this.current !== "reconnecting") return;
@@ -273,14 +366,26 @@ export class Meeting {
     events.on("member-joined", (member) => {
       const participant = new ParticipantRecord(member.id, member.name, false);
       const replaced = this.remote.get(member.id);
+      if (replaced) this.emitStreams(replaced, replaced.clearStreams());
       this.remote.set(member.id, participant);
       // Members who were there before us are listed by meeting-joined, not announced one by one.
       if (this.current !== "joining" && !replaced) this.emit("participant-joined", participant);
+      this.syncRemote(member.id);
+    });
+    events.on("member-track", ({ id, track }) => {
+      this.remoteMedia.track(id, track);
+      this.syncRemote(id);
+    });
+    events.on("member-media", ({ id, mic, cam }) => {
+      this.remoteMedia.state(id, mic, cam);
+      this.syncRemote(id);
     });
     events.on("member-left", ({ member, reason }) => {
       const participant = this.remote.get(member.id);
       if (!participant) return;
       this.remote.delete(member.id);
+      this.remoteMedia.forget(member.id);
+      this.emitStreams(participant, participant.clearStreams());
       participant.leftReason = reason;
       if (this.current !== "joining") this.emit("participant-left", participant);
     });
@@ -301,6 +406,7 @@ export class Meeting {
     events.on("error", (error) => this.emit("error", error));
     events.on("closed", ({ reason }) => {
       if (this.current === "left") return;
+      this.releaseMedia();
       // Out of the meeting, nobody is "in it" with us any more; no participant-left for each of them.
       this.remote.clear();
       globalThis.removeEventListener?.("pagehide", this.onPageHide);

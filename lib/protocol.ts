@@ -57,7 +57,9 @@ export type LinkMessage =
   | { v: 1; t: "end"; nonce: string; hostId: string | null; time: number | null; sig: string | null }
   | { v: 1; t: "end-ack"; nonce: string }
   /** App data from `meeting.send()`; `direct` when it was sent to this participant only. */
-  | { v: 1; t: "app"; direct: boolean; payload: JsonValue };
+  | { v: 1; t: "app"; direct: boolean; payload: JsonValue }
+  /** What the sender sends now: microphone and camera on or off (see media.ts). */
+  | { v: 1; t: "media"; mic: boolean; cam: boolean };
 
 /** What `meeting.send()` carries: anything JSON can encode. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -168,6 +170,11 @@ export function parseLink(raw: unknown): LinkMessage | null {
       if (typeof direct !== "boolean" || !("payload" in m)) return null;
       // JSON.parse only ever produces JSON values, so the payload is one by construction.
       return { v: 1, t: "app", direct, payload: m["payload"] as JsonValue };
+    }
+    case "media": {
+      const { mic, cam } = m;
+      if (typeof mic !== "boolean" || typeof cam !== "boolean") return null;
+      return { v: 1, t: "media", mic, cam };
     }
     default:
       return null;

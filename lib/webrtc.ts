@@ -6,10 +6,24 @@ import type { SignalData } from "./protocol.js";
 
 const decoder = new TextDecoder();
 
-/** Creates simple-peer links: one RTCPeerConnection with one reliable, ordered data channel. */
+type Kind = "audio" | "video";
+
+/**
+ * Creates simple-peer links: one RTCPeerConnection with one reliable, ordered data channel, and media
+ * on the same connection. Media: each kind gets one sender, added with addTrack the first time there is
+ * a track (simple-peer renegotiates; once the link is open its signals travel over the link itself,
+ * see Mesh.sendSignal). Every later change swaps the sender's track with RTCRtpSender.replaceTrack
+ * (null sends nothing): no renegotiation, so toggles are instant and never disturb the data channel or
+ * the other kind, and the remote keeps one receiving track per kind. removeTrack + renegotiation would
+ * cost a round trip per toggle and end the remote track each time.
+ */
 export function simplePeerTransports(iceServers: RTCIceServer[]): CreateTransport {
   return (initiator) => {
     const peer = new SimplePeer({ initiator, trickle: true, config: { iceServers } });
+    // The stream our tracks are sent in (its id travels in the SDP, so the remote gets both kinds in one).
+    let outStream: MediaStream | null = null;
+    // Per kind: the track the sender was added with (simple-peer's key for it) and the sender itself.
+    const senders = new Map<Kind, { key: MediaStreamTrack; sender: RTCRtpSender | null; current: MediaStreamTrack | null }>();
     const transport: LinkTransport = {
       onSignal: null,
       onOpen: null,
@@ -40,7 +54,31 @@ export function simplePeerTransports(iceServers: RTCIceServer[]): CreateTranspor
       destroy() {
         peer.destroy();
       },
+      onTrack: null,
+      setTrack(kind, track) {
+        if ((peer as unknown as { destroyed?: boolean }).destroyed) return;
+        const entry = senders.get(kind);
+        try {
+          if (entry) {
+            if (entry.current === track) return;
+            entry.current = track;
+            // Straight to the sender, so a failure (e.g. the connection closed meanwhile) is caught here;
+            // simple-peer's own replaceTrack leaves its promise unhandled.
+            if (entry.sender) void entry.sender.replaceTrack(track).catch(() => undefined);
+            else peer.replaceTrack(entry.key, track as MediaStreamTrack, outStream as MediaStream);
+          } else if (track) {
+            outStream ??= new MediaStream();
+            peer.addTrack(track, outStream);
+            // simple-peer keeps its senders by track and stream; it has no public getter for them.
+            const map = (peer as unknown as { _senderMap?: Map<MediaStreamTrack, Map<MediaStream, RTCRtpSender>> })._senderMap;
+            senders.set(kind, { key: track, sender: map?.get(track)?.get(outStream) ?? null, current: track });
+          }
+        } catch {
+          // A link being torn down: its media no longer matters.
+        }
+      },
     };
+    peer.on("track", (track: MediaStreamTrack) => transport.onTrack?.(track));
     peer.on("signal", (data: SimplePeer.SignalData) => transport.onSignal?.(data as unknown as SignalData));
     peer.on("connect", () => transport.onOpen?.());
     peer.on("data", (chunk: string | Uint8Array) =>

@@ -27,6 +27,8 @@ const EVENT_TYPES = [
   "message",
   "meeting-state-changed",
   "error",
+  "stream-enabled",
+  "stream-disabled",
 ] as const satisfies readonly (keyof MeetingEvents)[];
 
 // Fails to compile when MeetingEvents gains an event the list above does not record.
