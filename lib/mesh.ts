@@ -1,8 +1,8 @@
 import mitt from "mitt";
 import { ChannelOpenError, type OpenChannel, type SignalChannel } from "./broker.js";
-import { createSigningKey, endStatement, handoverStatement, importPublicKey, verify, type SigningKey } from "./crypto.js";
 import { MeshError } from "./errors.js";
 import { anchorBrokerId, participantBrokerId, participantFromBrokerId, randomId } from "./ids.js";
+import { Keyring } from "./keyring.js";
 import { Link, type CreateTransport } from "./link.js";
 import { parseSignal, type JsonValue, type LinkMessage, type SignalData, type SignalMessage } from "./protocol.js";
 
@@ -67,9 +67,6 @@ const CLAIM_RETRY_MS = 200;
 // With nobody left to talk to, this many failed claims mean the meeting lives on elsewhere.
 const CLAIM_ATTEMPTS_WHEN_ALONE = 15;
 const REGISTER_TIMEOUT_MS = 5000;
-// A signed terminate older (or further in the future) than this is stale: clocks differ a little,
-// replays a lot.
-const END_MAX_AGE_MS = 120_000;
 // Malformed messages, and messages dropped in all, after which a participant is disconnected.
 const MAX_MALFORMED = 50;
 const MAX_DROPPED = 2000;
@@ -140,6 +137,7 @@ export class Mesh {
   ) {
     this.selfBrokerId = participantBrokerId(config.meetingId, config.participantId);
     this.anchorId = anchorBrokerId(config.meetingId);
+    this.keyring = new Keyring(config.meetingId);
   }
 
   get id(): string {
@@ -155,7 +153,7 @@ export class Mesh {
     this.phase = "joining";
     const deadline = performance.now() + this.config.joinTimeout;
     const remaining = (): number => Math.max(1, deadline - performance.now());
-    this.signingKey ??= await createSigningKey();
+    await this.keyring.init();
     try {
       this.self = await this.registerSelf(deadline);
     } catch (error) {
@@ -354,7 +352,7 @@ export class Mesh {
             seq: this.seq,
             hostId: this.hostId,
             anchorToken: this.isHost ? this.anchorToken : null,
-            key: this.signingKey?.publicKey ?? "",
+            key: this.keyring.publicKey,
           });
           // Media state after the hello; nothing said means both off.
           if (this.media?.micOn || this.media?.camOn) l.send(this.mediaMessage());
@@ -405,9 +403,7 @@ export class Mesh {
   private readonly ackWaiters = new Map<Link, () => void>();
   private readonly refusedEnds = new Set<string>();
   private readonly obeyedEnds = new Set<string>();
-  private signingKey: SigningKey | null = null;
-  // Each member's public key, learned over its own link (or vouched for by a leaving host).
-  private readonly keys = new Map<string, { text: string; key: Promise<CryptoKey | null> }>();
+  private readonly keyring: Keyring;
 
   private onLinkMessage(link: Link, message: LinkMessage): void {
     if (message.t === "bye-ack" || message.t === "end-ack") {
@@ -426,7 +422,7 @@ export class Mesh {
         if (link.ready) return;
         link.ready = true;
         const member: Member = { id: link.remoteId, name: message.name, seq: message.seq };
-        this.learnKey(member.id, message.key);
+        this.keyring.learn(member.id, message.key);
         if (message.anchorToken !== null && link.remoteId === this.hostId) this.anchorToken = message.anchorToken;
         this.pending.delete(member.id);
         if (this.isHost) this.nextSeq = Math.max(this.nextSeq, member.seq + 1);
@@ -462,7 +458,7 @@ export class Mesh {
         link.send({ v: 1, t: "bye-ack" });
         void link.flush(100).then(() => link.close());
         if (message.successor !== null && message.successorKey !== null && message.handoverSig !== null) {
-          void this.acceptHandover(link.remoteId, message.successor, message.successorKey, message.handoverSig);
+          void this.keyring.acceptHandover(link.remoteId, message.successor, message.successorKey, message.handoverSig);
         }
         this.removeMember(link.remoteId, "left", message.successor);
         return;
@@ -475,30 +471,20 @@ export class Mesh {
   // A terminate counts when the host signed it, whoever brought it: the signature, checked with the
   // key the host gave us over its own link, is what makes relaying it safe.
   private async onEnd(link: Link, message: Extract<LinkMessage, { t: "end" }>): Promise<void> {
-    const { nonce, hostId, time, sig } = message;
-    if (this.obeyedEnds.has(nonce)) return;
-    let refusal: string | null = null;
-    if (hostId === null || time === null || sig === null) refusal = "it is not signed";
-    else if (hostId !== this.hostId) refusal = `it claims ${hostId} as host, but the host is ${this.hostId}`;
-    else {
-      const key = await this.keys.get(hostId)?.key;
-      if (!key) refusal = "the host's key is unknown here";
-      else if (!(await verify(key, endStatement(this.config.meetingId, hostId, nonce, time), sig))) {
-        refusal = "its signature is not the host's";
-      } else if (Math.abs(Date.now() - time) > END_MAX_AGE_MS) refusal = "it is stale (a replay?)";
-    }
-    if (refusal !== null) return this.refuseEnd(link.remoteId, nonce, refusal);
+    if (this.obeyedEnds.has(message.nonce)) return;
+    const refusal = await this.keyring.refuseEnd(message, this.hostId);
+    if (refusal !== null) return this.reportRefusedEnd(link.remoteId, message.nonce, refusal);
     if (this.phase !== "joined" && this.phase !== "joining") return;
-    this.obeyedEnds.add(nonce);
+    this.obeyedEnds.add(message.nonce);
     this.phase = "closing";
-    link.send({ v: 1, t: "end-ack", nonce });
+    link.send({ v: 1, t: "end-ack", nonce: message.nonce });
     // Relay: a participant whose own link to the host is down still gets it through us.
     for (const other of this.links.values()) if (other !== link) other.send(message);
     await Promise.all([...this.links.values()].map((l) => l.flush(200)));
     this.close("ended");
   }
 
-  private refuseEnd(from: string, nonce: string, why: string): void {
+  private reportRefusedEnd(from: string, nonce: string, why: string): void {
     // An end is resent until acknowledged, and relayed by several: report each one once.
     const key = `${from}/${nonce}`;
     if (this.refusedEnds.has(key)) return;
@@ -507,18 +493,6 @@ export class Mesh {
       "error",
       new MeshError("unauthorized-terminate", `ignored an end of the meeting from ${from}: ${why}`, { participantId: from }),
     );
-  }
-
-  private learnKey(id: string, text: string): void {
-    if (this.keys.get(id)?.text === text) return;
-    this.keys.set(id, { text, key: importPublicKey(text) });
-  }
-
-  // A leaving host's word for its successor's key, for those who have no link to the successor yet.
-  private async acceptHandover(from: string, to: string, toKey: string, sig: string): Promise<void> {
-    const key = await this.keys.get(from)?.key;
-    if (!key || this.keys.has(to)) return;
-    if (await verify(key, handoverStatement(this.config.meetingId, from, to, toKey), sig)) this.learnKey(to, toKey);
   }
 
   private onLinkClosed(link: Link): void {
@@ -573,8 +547,8 @@ export class Mesh {
   /**
    * We are host by the succession rule but do not hold the anchor: claim it. If someone holds it,
    * knock: a live holder answers and we follow it; a silent one (frozen, or its registration not yet
-   * expired) is taken over with the meeting's anchor token, if a live member is with us. Alone and unable to claim, we are the
-   * one who got cut off, and the meeting goes on without us.
+   * expired) is taken over with the meeting's anchor token, if a live member is with us. Alone and
+   * unable to claim, we are the one who got cut off, and the meeting goes on without us.
    */
   private async settleHost(): Promise<void> {
     if (this.settling) return;
@@ -708,12 +682,15 @@ export class Mesh {
     // Release the anchor first so the successor's first claim succeeds.
     this.anchor?.close();
     this.anchor = null;
-    const successorKey = successor === null ? null : (this.keys.get(successor)?.text ?? null);
-    const handoverSig =
-      successor === null || successorKey === null || this.signingKey === null
-        ? null
-        : await this.signingKey.sign(handoverStatement(this.config.meetingId, this.id, successor, successorKey));
-    await this.handshake({ v: 1, t: "bye", successor, successorKey, handoverSig }, BYE_WAIT_MS, 0);
+    const handover = successor === null ? null : await this.keyring.signHandover(this.id, successor);
+    const bye: LinkMessage = {
+      v: 1,
+      t: "bye",
+      successor,
+      successorKey: handover?.successorKey ?? null,
+      handoverSig: handover?.handoverSig ?? null,
+    };
+    await this.handshake(bye, BYE_WAIT_MS, 0);
     this.close("left");
   }
 
@@ -738,7 +715,7 @@ export class Mesh {
     this.phase = "closing";
     const nonce = randomId(16);
     const time = Date.now();
-    const sig = this.signingKey ? await this.signingKey.sign(endStatement(this.config.meetingId, this.id, nonce, time)) : null;
+    const sig = await this.keyring.signEnd(this.id, nonce, time);
     this.obeyedEnds.add(nonce);
     await this.handshake({ v: 1, t: "end", nonce, hostId: this.id, time, sig }, END_WAIT_MS, END_RESEND_MS);
     this.close("ended");
