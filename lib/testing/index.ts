@@ -11,5 +11,5 @@ export { CHROMIUM_ARGS, chromiumOptions } from "./chromium.js";
 export { expect, MeshKit, test } from "./fixture.js";
 export type { MeshApp, MeshOptions, Participants } from "./fixture.js";
 export { createWithGlobalBuild, MeshParticipant, MeshTestError } from "./participant.js";
-export type { CallResult, CreateMeeting, JoinInfo } from "./participant.js";
-export type { PageSnapshot, RecordedEvent } from "./page-hook.js";
+export type { CallResult, CreateMeeting, JoinInfo, MeetingMethod } from "./participant.js";
+export type { InboundRtp, PageSnapshot, RecordedEvent } from "./page-hook.js";

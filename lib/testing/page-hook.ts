@@ -37,6 +37,17 @@ export interface PageHook {
   find(type: string, match: unknown, after: number): RecordedEvent | null;
   snapshot(): PageSnapshot;
   udpPairs(): Promise<{ local: number; remote: number }[]>;
+  /** Inbound RTP of every open RTCPeerConnection: which track, how many bytes and frames so far. */
+  inboundRtp(): Promise<InboundRtp[]>;
+}
+
+/** One received media stream's counters (getStats "inbound-rtp"). */
+export interface InboundRtp {
+  kind: string;
+  /** The id of the receiving MediaStreamTrack (as in `participant.streams`). */
+  trackIdentifier: string;
+  bytesReceived: number;
+  framesDecoded: number;
 }
 
 export function installPageHook(): void {
@@ -57,7 +68,7 @@ export function installPageHook(): void {
   if (w.__MESHMEET_HOOK__) return;
   const EVENTS = [
     "meeting-joined", "meeting-left", "participant-joined", "participant-left", "host-changed",
-    "meeting-state-changed", "message", "error",
+    "meeting-state-changed", "message", "error", "stream-enabled", "stream-disabled",
   ];
   const uncaught: string[] = [];
   addEventListener("error", (e) => uncaught.push(String(e.message)));
@@ -96,6 +107,10 @@ export function installPageHook(): void {
     if (value && typeof value === "object") {
       const o = value as Record<string, unknown>;
       if ("displayName" in o) return { id: o["id"], displayName: o["displayName"], leftReason: o["leftReason"] };
+      if ("participant" in o && "stream" in o) {
+        const stream = o["stream"] as { id: string; kind: string };
+        return { participant: plain(o["participant"]), stream: { id: stream.id, kind: stream.kind } };
+      }
       if ("participant" in o) return { ...o, participant: plain(o["participant"]) };
     }
     return value;
@@ -170,6 +185,23 @@ export function installPageHook(): void {
         });
       }
       return pairs;
+    },
+    async inboundRtp() {
+      const found: InboundRtp[] = [];
+      for (const pc of pcs) {
+        if (pc.signalingState === "closed") continue;
+        const stats = await pc.getStats();
+        stats.forEach((s: Record<string, unknown>) => {
+          if (s["type"] !== "inbound-rtp") return;
+          found.push({
+            kind: String(s["kind"]),
+            trackIdentifier: String(s["trackIdentifier"]),
+            bytesReceived: Number(s["bytesReceived"] ?? 0),
+            framesDecoded: Number(s["framesDecoded"] ?? 0),
+          });
+        });
+      }
+      return found;
     },
   };
   w.__MESHMEET_HOOK__ = hook;

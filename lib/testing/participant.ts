@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from "@playwright/test";
 import type { BrokerOptions } from "../broker.js";
-import { installPageHook, type PageHook, type PageSnapshot, type RecordedEvent } from "./page-hook.js";
+import { installPageHook, type InboundRtp, type PageHook, type PageSnapshot, type RecordedEvent } from "./page-hook.js";
 
 /** What the page needs to create one participant's meeting. */
 export interface JoinInfo {
@@ -46,6 +46,10 @@ export class MeshTestError extends Error {
   }
 }
 
+/** Meeting methods a test can call in the page. */
+export type MeetingMethod =
+  | "join" | "leave" | "end" | "send" | "muteMic" | "unmuteMic" | "enableWebcam" | "disableWebcam";
+
 /** The outcome of a Meeting method called in the page. */
 export interface CallResult {
   ok: boolean;
@@ -83,11 +87,11 @@ export class MeshParticipant {
   }
 
   /** Calls a Meeting method in the page; never throws for a rejected call (see `ok` and `code`). */
-  call(method: "join" | "leave" | "end" | "send", ...args: unknown[]): Promise<CallResult> {
+  call(method: MeetingMethod, ...args: unknown[]): Promise<CallResult> {
     return this.page.evaluate(([m, a]) => (window as unknown as Hooked).__MESHMEET_HOOK__.call(m, a), [method, args] as const);
   }
 
-  private async must(method: "join" | "leave" | "end" | "send", ...args: unknown[]): Promise<CallResult> {
+  private async must(method: MeetingMethod, ...args: unknown[]): Promise<CallResult> {
     const result = await this.call(method, ...args);
     if (!result.ok) throw new MeshTestError(result.code ?? "error", `${method}() of ${this.id}: ${result.message}`);
     return result;
@@ -178,6 +182,11 @@ export class MeshParticipant {
   /** Local and remote UDP ports of the page's live WebRTC connections. */
   udpPairs(): Promise<{ local: number; remote: number }[]> {
     return this.page.evaluate(() => (window as unknown as Hooked).__MESHMEET_HOOK__.udpPairs());
+  }
+
+  /** Inbound RTP counters of the page's open connections (media received, per receiving track). */
+  inboundRtp(): Promise<InboundRtp[]> {
+    return this.page.evaluate(() => (window as unknown as Hooked).__MESHMEET_HOOK__.inboundRtp());
   }
 
   async close(): Promise<void> {
