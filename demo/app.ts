@@ -6,6 +6,7 @@ import { Chat, chatText } from "./chat.js";
 import { byId, el, showOnly } from "./dom.js";
 import { EventLog } from "./event-log.js";
 import { hostLabel, renderRoster } from "./roster.js";
+import { Stage } from "./tiles.js";
 import {
   brokerOptions,
   inviteLink,
@@ -33,6 +34,10 @@ const ui = {
   nameInput: byId<HTMLInputElement>("display-name"),
   newIdButton: byId<HTMLButtonElement>("new-id"),
   joinButton: byId<HTMLButtonElement>("join"),
+  joinCam: byId<HTMLInputElement>("join-cam"),
+  joinMic: byId<HTMLInputElement>("join-mic"),
+  toggleMic: byId<HTMLButtonElement>("toggle-mic"),
+  toggleCam: byId<HTMLButtonElement>("toggle-cam"),
   joinError: byId("join-error"),
   meetingIdLabel: byId("meeting-id-label"),
   copyLink: byId<HTMLButtonElement>("copy-link"),
@@ -52,6 +57,7 @@ const ui = {
   startOverButton: byId<HTMLButtonElement>("start-over"),
 };
 
+const stage = new Stage(byId("tiles"));
 const log = new EventLog(byId("event-log"), byId("event-log-count"));
 const chat = new Chat({
   form: byId<HTMLFormElement>("chat-form"),
@@ -98,6 +104,7 @@ const ERROR_HINTS: Partial<Record<MeshError["code"], string>> = {
   "host-unreachable": "The meeting's host did not answer. Try again in a moment.",
   "duplicate-participant": "Someone with your participant id is already in this meeting, probably in another tab.",
   "meeting-ended": "The meeting ended while you were joining.",
+  "media-unavailable": "Check that this page may use your camera and microphone, and that no other app holds them.",
 };
 
 function describeLeft(reason: MeetingLeftReason): { title: string; detail: string } {
@@ -167,6 +174,8 @@ function setJoining(joining: boolean): void {
   ui.joinButton.textContent = joining ? "Joining…" : "Join meeting";
   ui.meetingIdInput.disabled = joining;
   ui.nameInput.disabled = joining;
+  ui.joinCam.disabled = joining;
+  ui.joinMic.disabled = joining;
   ui.newIdButton.disabled = joining;
   ui.rejoinButton.disabled = joining;
 }
@@ -186,8 +195,26 @@ function updateEndButton(m: Meeting): void {
   ui.endHint.textContent = why;
 }
 
+/** The mic and camera buttons show what we send now. */
+function updateMediaButtons(m: Meeting): void {
+  const active = inMeeting(m);
+  const { micOn, webcamOn } = m.localParticipant;
+  ui.toggleMic.setAttribute("aria-pressed", String(micOn));
+  ui.toggleMic.dataset.on = String(micOn);
+  ui.toggleMic.querySelector(".toggle-label")!.textContent = micOn ? "Mute" : "Unmute";
+  ui.toggleMic.title = micOn ? "Mute your microphone" : "Unmute your microphone";
+  ui.toggleMic.disabled = !active;
+  ui.toggleCam.setAttribute("aria-pressed", String(webcamOn));
+  ui.toggleCam.dataset.on = String(webcamOn);
+  ui.toggleCam.querySelector(".toggle-label")!.textContent = webcamOn ? "Stop video" : "Start video";
+  ui.toggleCam.title = webcamOn ? "Turn your camera off" : "Turn your camera on";
+  ui.toggleCam.disabled = !active;
+}
+
 function renderMeeting(m: Meeting): void {
-  renderRoster(m, ui.participants, ui.participantCount, ui.tiles);
+  renderRoster(m, ui.participants, ui.participantCount);
+  stage.render(m);
+  updateMediaButtons(m);
   const active = inMeeting(m);
   // Once out, the roster is cleared: remember the host's name while it is still known.
   if (active) lastHostName = m.isHost ? "" : hostLabel(m);
@@ -268,6 +295,14 @@ function wireMeeting(m: Meeting): void {
     log.add("message", `from ${nameOf(participant)}${direct ? " (direct)" : ""}${text === null ? ", not chat" : ""}`);
     if (isCurrent() && text !== null) chat.addMessage(participant, text, false);
   });
+  m.on("stream-enabled", ({ participant, stream }) => {
+    log.add("stream-enabled", `${participant.local ? "you" : nameOf(participant)}: ${stream.kind}`);
+    if (isCurrent() && !views.meeting.hidden) renderMeeting(m);
+  });
+  m.on("stream-disabled", ({ participant, stream }) => {
+    log.add("stream-disabled", `${participant.local ? "you" : nameOf(participant)}: ${stream.kind}`);
+    if (isCurrent() && !views.meeting.hidden) renderMeeting(m);
+  });
   m.on("error", (error) => {
     log.add("error", `${error.code}: ${error.message}`, "bad");
     if (isCurrent()) showNotice(`${error.code}: ${error.message}`);
@@ -276,6 +311,7 @@ function wireMeeting(m: Meeting): void {
     log.add("meeting-left", `reason: ${reason}`, reason === "left" ? "info" : "warn");
     if (!isCurrent()) return;
     chat.setEnabled(false);
+    stage.clear();
     enterLeftView(reason);
   });
 }
@@ -288,8 +324,11 @@ function createMeeting(meetingId: string, name: string): Meeting {
     meetingId,
     name,
     participantId: settings.participantId,
+    micEnabled: ui.joinMic.checked,
+    webcamEnabled: ui.joinCam.checked,
     broker: brokerOptions(),
     ...(settings.noIce ? { iceServers: [] } : {}),
+    ...(settings.heartbeatTimeout ? { heartbeatTimeout: settings.heartbeatTimeout } : {}),
   });
 }
 
@@ -362,6 +401,20 @@ function reportActionError(action: string, error: unknown, m: Meeting): void {
   if (m === meeting && m.state !== "left") renderMeeting(m);
 }
 
+async function toggleMedia(kind: "mic" | "cam"): Promise<void> {
+  const m = meeting;
+  if (!m || !inMeeting(m)) return;
+  const button = kind === "mic" ? ui.toggleMic : ui.toggleCam;
+  button.disabled = true;
+  try {
+    if (kind === "mic") await (m.localParticipant.micOn ? m.muteMic() : m.unmuteMic());
+    else await (m.localParticipant.webcamOn ? m.disableWebcam() : m.enableWebcam());
+  } catch (error) {
+    reportActionError(kind === "mic" ? "microphone" : "camera", error, m);
+  }
+  if (m === meeting && inMeeting(m)) renderMeeting(m);
+}
+
 function sendChat(text: string): void {
   const m = meeting;
   if (!m) throw new Error("You are not in a meeting.");
@@ -423,6 +476,8 @@ function bindControls(): void {
   });
   ui.copyLink.addEventListener("click", () => void copyInviteLink());
   ui.leaveButton.addEventListener("click", () => void leave());
+  ui.toggleMic.addEventListener("click", () => void toggleMedia("mic"));
+  ui.toggleCam.addEventListener("click", () => void toggleMedia("cam"));
   ui.endButton.addEventListener("click", () => void end());
   ui.rejoinButton.addEventListener("click", () => void join(ui.meetingIdInput.value.trim(), ui.nameInput.value.trim()));
   ui.startOverButton.addEventListener("click", () => {

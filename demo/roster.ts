@@ -1,6 +1,7 @@
-// Who is in the meeting: the sidebar list and the stage tiles (the tiles will carry video later).
+// Who is in the meeting: the sidebar list (the stage's video tiles are in tiles.ts).
 import type { Meeting, Participant } from "../lib/index.js";
 import { el, hueFor, initials } from "./dom.js";
+import { mediaIndicators } from "./tiles.js";
 
 /** Us first, then everyone else in the order they arrived. */
 export function everyone(meeting: Meeting): Participant[] {
@@ -52,29 +53,14 @@ function listItem(participant: Participant, isHost: boolean): HTMLLIElement {
     avatar(participant, "small"),
     el("span", { className: "person-name", text: participant.displayName, testid: "participant-name" }),
     el("span", { className: "person-tags" }, ...tags(participant, isHost)),
+    mediaIndicators(participant),
   );
 }
 
-function tile(participant: Participant, isHost: boolean): HTMLElement {
-  return el(
-    "figure",
-    { className: "tile", testid: "participant-tile", attrs: { "data-participant-id": participant.id } },
-    avatar(participant, "large"),
-    el(
-      "figcaption",
-      { className: "tile-caption" },
-      el("span", { className: "tile-name", text: participant.displayName }),
-      ...tags(participant, isHost),
-    ),
-  );
-}
-
-/** Redraws the participant list, its count and the stage tiles from the meeting's current roster. */
-export function renderRoster(meeting: Meeting, list: HTMLElement, count: HTMLElement, stage: HTMLElement): void {
+/** Redraws the participant list and its count from the meeting's current roster. */
+export function renderRoster(meeting: Meeting, list: HTMLElement, count: HTMLElement): void {
   const people = everyone(meeting);
   const isHost = (p: Participant): boolean => p.id === meeting.hostId;
   list.replaceChildren(...people.map((p) => listItem(p, isHost(p))));
-  stage.replaceChildren(...people.map((p) => tile(p, isHost(p))));
-  stage.dataset.count = String(people.length);
   count.textContent = String(people.length);
 }

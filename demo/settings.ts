@@ -37,6 +37,8 @@ export interface PageSettings {
   participantId: string | undefined;
   /** `?ice=none`: no STUN servers, for offline or private networks. */
   noIce: boolean;
+  /** `?hbt=ms`: heartbeat timeout (the library's default when absent), for overloaded test machines. */
+  heartbeatTimeout: number | undefined;
 }
 
 export function readSettings(url = new URL(location.href)): PageSettings {
@@ -46,6 +48,7 @@ export function readSettings(url = new URL(location.href)): PageSettings {
     name: params.get("name") ?? randomGuestName(),
     participantId: params.get("pid") ?? undefined,
     noIce: params.get("ice") === "none",
+    heartbeatTimeout: Number(params.get("hbt")) > 0 ? Number(params.get("hbt")) : undefined,
   };
 }
 

@@ -3,7 +3,10 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { expect, test, type MeshKit, type MeshParticipant } from "meshmeet/testing";
 
-const CALL = { micEnabled: true, webcamEnabled: true };
+// heartbeatTimeout: other suites load this 2-core machine (load average 13-20 measured) while 3-4
+// participants each encode their camera once per link; at the default 1.8 s, a starved page's links
+// were dropped as lost (measured: 1808-1865 ms of silence).
+const CALL = { micEnabled: true, webcamEnabled: true, heartbeatTimeout: 5000 };
 
 type PageMeeting = {
   on(type: string, handler: (payload: never) => void): void;
@@ -325,6 +328,83 @@ test("no camera and a refused microphone: join still works, with media-unavailab
   await seesVideosOf(refused, [host!.id]);
   expect(await refused.call("enableWebcam")).toMatchObject({ ok: false, code: "media-unavailable" });
   expect((await refused.snapshot()).state).toBe("joined");
+});
+
+// ---- the demo, as a person uses it --------------------------------------------------------
+
+test.describe("demo", () => {
+  test.use({
+    meshApp: {
+      url: "/?ice=none",
+      // The demo's own form joins (with its own broker, on the page's origin); camera and mic are on by default.
+      create: async (page, info) => {
+        await page.setViewportSize({ width: 1440, height: 900 });
+        const query = new URLSearchParams({ ice: "none", hbt: "5000", meeting: info.meetingId, name: info.name, pid: info.participantId });
+        await page.goto(`/?${query}`);
+        await page.getByTestId("join-button").click();
+      },
+    },
+  });
+
+  test("three people in a call: video grid, host badge, mic/cam state, chat, leave and end; screenshot", async ({ mesh }) => {
+    const names = ["Ada Lovelace", "Grace Hopper", "Alan Turing"];
+    const people: MeshParticipant[] = [];
+    for (const name of names) {
+      const p = await mesh.open({ name });
+      await p.join();
+      people.push(p);
+    }
+    await mesh.fullMesh(people, 30_000);
+    const [ada, grace, alan] = people as [MeshParticipant, MeshParticipant, MeshParticipant];
+    const tile = (p: MeshParticipant, of: MeshParticipant) => p.page.locator(`[data-testid=participant-tile][data-participant-id="${of.id}"]`);
+    // Every page shows three tiles, each playing its video.
+    for (const p of people) {
+      await p.page.waitForFunction(
+        () =>
+          [...document.querySelectorAll<HTMLVideoElement>("[data-testid=participant-tile] video")].filter((v) => v.videoWidth > 0)
+            .length === 3,
+        undefined,
+        { timeout: 20_000, polling: 100 },
+      );
+      await expect(tile(p, ada).getByTestId("host-badge")).toBeVisible();
+      await expect(p.page.getByTestId("host-badge")).toHaveCount(2); // the tile and the people list
+      await expect(tile(p, p).locator("video")).toHaveClass(/mirrored/);
+    }
+    // Chat.
+    await grace.page.getByTestId("chat-input").fill("Can everyone see me?");
+    await grace.page.getByTestId("chat-send").click();
+    for (const p of [ada, alan]) await expect(p.page.getByTestId("chat-message").filter({ hasText: "Can everyone see me?" })).toHaveCount(1);
+    await ada.page.getByTestId("chat-input").fill("Loud and clear, Grace.");
+    await ada.page.getByTestId("chat-send").click();
+    await expect(grace.page.getByTestId("chat-message").filter({ hasText: "Loud and clear" })).toHaveCount(1);
+    // Alan's camera off: the others see his avatar and a crossed-out camera; back on, video again.
+    await alan.page.getByTestId("toggle-cam").click();
+    for (const p of [ada, grace]) {
+      await expect(tile(p, alan)).toHaveAttribute("data-video", "false");
+      await expect(tile(p, alan).getByTestId("cam-state")).toHaveAttribute("data-on", "false");
+    }
+    await alan.page.getByTestId("toggle-cam").click();
+    for (const p of [ada, grace]) await expect(tile(p, alan)).toHaveAttribute("data-video", "true");
+    // Grace mutes: a red mic on her tile everywhere.
+    await grace.page.getByTestId("toggle-mic").click();
+    for (const p of [ada, alan]) await expect(tile(p, grace).getByTestId("mic-state")).toHaveAttribute("data-on", "false");
+    await expect(grace.page.getByTestId("toggle-mic")).toHaveAttribute("aria-pressed", "false");
+    await ada.page.waitForFunction(
+      () => [...document.querySelectorAll<HTMLVideoElement>("[data-testid=participant-tile] video")].every((v) => v.videoWidth > 0 && !v.paused),
+    );
+    await ada.page.screenshot({ path: "test-results/demo-three-participants.png" });
+    await test.info().attach("demo-three-participants", { path: "test-results/demo-three-participants.png", contentType: "image/png" });
+    // Alan leaves; Ada ends it for Grace.
+    await alan.page.getByTestId("leave-button").click();
+    await expect(alan.page.getByTestId("left-view")).toBeVisible();
+    for (const p of [ada, grace]) await expect(p.page.getByTestId("participant-tile")).toHaveCount(2);
+    await ada.page.getByTestId("end-button").click();
+    await expect(grace.page.getByTestId("left-reason")).toContainText("Ada Lovelace ended the meeting");
+    for (const p of people) {
+      await p.waitFor("meeting-left");
+      expect((await p.snapshot()).openPeerConnections).toBe(0);
+    }
+  });
 });
 
 // ---- figures (run on demand: MESHMEET_MEDIA_FIGURES=1 npx playwright test e2e/media.spec.ts -g figures) ----
