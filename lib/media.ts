@@ -191,6 +191,8 @@ export class LocalMedia {
    * fails, so a missing camera does not cost the microphone. Returns the errors of what is unavailable.
    */
   async start(audio: boolean, video: boolean): Promise<MeshError[]> {
+    // A join after a failed one starts afresh.
+    this.stopped = false;
     if (!audio && !video) return [];
     const errors: MeshError[] = [];
     try {
