@@ -410,13 +410,14 @@ test.describe("demo", () => {
 // ---- figures (run on demand: MESHMEET_MEDIA_FIGURES=1 npx playwright test e2e/media.spec.ts -g figures) ----
 
 const figures = !!process.env["MESHMEET_MEDIA_FIGURES"];
+const RUNS = Number(process.env["MESHMEET_MEDIA_RUNS"] ?? 7);
 
 test("figures: join to first remote video frame of the 3rd participant, several runs", async ({ mesh }) => {
   test.skip(!figures, "set MESHMEET_MEDIA_FIGURES=1");
   test.setTimeout(300_000);
   const runs: number[] = [];
   const allRuns: number[] = [];
-  for (let run = 0; run < 7; run++) {
+  for (let run = 0; run < RUNS; run++) {
     const group: MeshParticipant[] = [];
     for (let i = 0; i < 3; i++) {
       const p = await mesh.open({ ...CALL, meetingId: `${mesh.meetingId}r${run}`, participantId: `r${run}p${i}` });
@@ -434,6 +435,20 @@ test("figures: join to first remote video frame of the 3rd participant, several 
     });
     runs.push(f.first);
     allRuns.push(f.all);
+    // Where the time went, from the page's recorded events (ms after join() was called).
+    const steps = await third.page.evaluate((self) => {
+      type Ev = { type: string; at: number; payload: { participant?: { id: string }; stream?: { kind: string } } };
+      const w = window as unknown as VideoWindow & { __MESHMEET_HOOK__: { events: Ev[] } };
+      const at = (pred: (e: Ev) => boolean): number => Math.round((w.__MESHMEET_HOOK__.events.find(pred)?.at ?? NaN) - w.__joinAt);
+      const video = (e: Ev): boolean => e.type === "stream-enabled" && e.payload.stream?.kind === "video";
+      return {
+        ownVideo: at((e) => video(e) && e.payload.participant?.id === self),
+        joined: at((e) => e.type === "meeting-joined"),
+        remoteVideo: at((e) => video(e) && e.payload.participant?.id !== self),
+        firstFrame: Math.round(Math.min(...Object.values(w.__firstFrame)) - w.__joinAt),
+      };
+    }, third.id);
+    console.log(`run ${run}: own camera ${steps.ownVideo} ms, first remote stream-enabled ${steps.remoteVideo} ms, joined ${steps.joined} ms, first frame ${steps.firstFrame} ms`);
     await group[0]!.end();
     for (const p of group) await p.close();
   }

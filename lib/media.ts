@@ -190,9 +190,12 @@ export class LocalMedia {
    * Acquires what is asked for; one request (one permission prompt) for both, then each alone when that
    * fails, so a missing camera does not cost the microphone. Returns the errors of what is unavailable.
    */
-  async start(audio: boolean, video: boolean): Promise<MeshError[]> {
-    // A join after a failed one starts afresh.
+  /** Usable again (a join after a failed one starts afresh). */
+  reopen(): void {
     this.stopped = false;
+  }
+
+  async start(audio: boolean, video: boolean): Promise<MeshError[]> {
     if (!audio && !video) return [];
     const errors: MeshError[] = [];
     try {

@@ -206,8 +206,12 @@ export class Meeting {
     this.setState("joining");
     // Camera and microphone first, so that they ride in the first offer of every link. Missing media
     // does not stop the join: each failure is an `error` event (media-unavailable).
-    for (const error of await this.media.start(this.wants.mic, this.wants.cam)) this.emit("error", error);
-    for (const kind of STREAM_KINDS) this.applyStreams(this.local, this.media.track(kind), kind);
+    // (No await at all when no media is wanted: a data-only join starts its mesh at once, as before.)
+    this.media.reopen();
+    if (this.wants.mic || this.wants.cam) {
+      for (const error of await this.media.start(this.wants.mic, this.wants.cam)) this.emit("error", error);
+      for (const kind of STREAM_KINDS) this.applyStreams(this.local, this.media.track(kind), kind);
+    }
     const mesh = new Mesh(this.meshConfig, this.env);
     mesh.media = this.media;
     this.mesh = mesh;
