@@ -323,6 +323,8 @@ export async function memoryPerTab(pages: Page[]): Promise<{ rendererPssKB: numb
   let heap = 0;
   for (const page of pages) {
     const cdp = await page.context().newCDPSession(page);
+    // Garbage of earlier runs in a reused tab is not memory the mesh needs.
+    await cdp.send("HeapProfiler.collectGarbage");
     await cdp.send("Performance.enable");
     const { metrics } = await cdp.send("Performance.getMetrics");
     heap += metrics.find((m) => m.name === "JSHeapUsedSize")?.value ?? 0;
