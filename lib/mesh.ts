@@ -480,8 +480,9 @@ export class Mesh {
     link.send({ v: 1, t: "end-ack", nonce: message.nonce });
     // Relay: a participant whose own link to the host is down still gets it through us.
     for (const other of this.links.values()) if (other !== link) other.send(message);
-    await Promise.all([...this.links.values()].map((l) => l.flush(200)));
-    this.close("ended");
+    // The meeting is over for us now; the links only linger until the ack and relays are out.
+    const sent = Promise.all([...this.links.values()].map((l) => l.flush(200)));
+    this.close("ended", sent);
   }
 
   private reportRefusedEnd(from: string, nonce: string, why: string): void {
@@ -784,12 +785,17 @@ export class Mesh {
     this.self = null;
   }
 
-  /** Releases links and broker registrations and reports why, once. */
-  close(reason: MeetingLeftReason): void {
+  /**
+   * Releases links and broker registrations and reports why, once. With `linger`, the report comes
+   * at once and the release when `linger` settles (messages still on their way out).
+   */
+  close(reason: MeetingLeftReason, linger?: Promise<unknown>): void {
     if (this.phase === "closed") return;
     this.phase = "closed";
-    this.release();
+    if (linger) clearInterval(this.ticker);
+    else this.release();
     this.members.clear();
     if (this.joined) this.events.emit("closed", { reason });
+    if (linger) void linger.then(() => this.release());
   }
 }
