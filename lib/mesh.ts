@@ -85,6 +85,12 @@ const JOIN_GRACE_MS = 3000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+function brokerUnreachable(error: unknown): MeshError {
+  return new MeshError("broker-unreachable", `cannot reach the broker: ${String((error as Error).message)}`, {
+    cause: error,
+  });
+}
+
 /** Waits for `promise`, but no longer than `ms`; leaves no timer behind. */
 function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
   return new Promise((resolve) => {
@@ -104,7 +110,7 @@ export class Mesh {
   readonly events = mitt<MeshEvents>();
   readonly members = new Map<string, Member>();
   hostId: string | null = null;
-  /** Messages dropped because they were malformed, by sender. */
+  /** Messages dropped (malformed, over the rate limit, or not ours), by sender. */
   readonly dropped = new Map<string, number>();
   /** Local media: what every link sends (set by the Meeting before join). */
   media: MeshMediaSource | null = null;
@@ -163,9 +169,7 @@ export class Mesh {
             "duplicate-participant",
             `participant ${this.config.participantId} is already in meeting ${this.config.meetingId}`,
           )
-        : new MeshError("broker-unreachable", `cannot reach the broker: ${String((error as Error).message)}`, {
-            cause: error,
-          });
+        : brokerUnreachable(error);
     }
     this.self.onMessage = (src, payload) => this.onSelfSignal(src, payload);
     this.self.onUndeliverable = (dst) => {
@@ -250,9 +254,7 @@ export class Mesh {
       return anchor;
     } catch (error) {
       if (error instanceof ChannelOpenError && error.kind === "id-taken") return null;
-      throw new MeshError("broker-unreachable", `cannot reach the broker: ${String((error as Error).message)}`, {
-        cause: error,
-      });
+      throw brokerUnreachable(error);
     }
   }
 
@@ -662,13 +664,15 @@ export class Mesh {
   private tick(): void {
     const now = performance.now();
     for (const link of [...this.links.values()]) {
-      if (link.state === "open") {
-        if (now - link.lastHeard > this.config.heartbeatTimeout) link.close();
-        else if (now - link.lastSent >= this.config.heartbeatInterval) link.send({ v: 1, t: "ping" });
-      } else if (now - link.createdAt > this.config.linkTimeout) {
+      const stale = now - link.createdAt > this.config.linkTimeout;
+      // Not open, or open but silent about who it is, for too long: give the link up.
+      if ((link.state !== "open" || !link.ready) && stale) {
         link.close();
+        continue;
       }
-      if (link.state === "open" && !link.ready && now - link.createdAt > this.config.linkTimeout) link.close();
+      if (link.state !== "open") continue;
+      if (now - link.lastHeard > this.config.heartbeatTimeout) link.close();
+      else if (now - link.lastSent >= this.config.heartbeatInterval) link.send({ v: 1, t: "ping" });
     }
     for (const [id, entry] of this.pending) if (entry.until < now) this.pending.delete(id);
   }
