@@ -79,8 +79,7 @@ test("lost path: the others drop the cut-off participant within 3 s, and it gets
   const everyone = await mesh.join(4);
   const victim = everyone[2]!;
   const others = everyone.filter((p) => p !== victim);
-  const since = Date.now();
-  await isolate(victim, others);
+  const { at: since } = await isolate(victim, others);
   const worst = await departureSeen(others, "p2", "connection-lost", since, LOST_WITHIN_MS + 2000);
   recordFigure("path lost", worst);
   expect(worst).toBeLessThan(LOST_WITHIN_MS);
@@ -97,7 +96,7 @@ test("lost path: the others drop the cut-off participant within 3 s, and it gets
 
 test("a short outage inside the heartbeat timeout loses nobody", async ({ mesh }) => {
   const everyone = await mesh.join(3);
-  const restore = cutAllUdp();
+  const { restore } = cutAllUdp();
   // The fault's duration is the point of this test, so here a fixed wait is right.
   await everyone[0]!.page.waitForTimeout(OUTAGE_MS);
   restore();

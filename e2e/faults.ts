@@ -8,23 +8,32 @@ import type { MeshParticipant } from "meshmeet/testing";
 // tc cannot do it on every kernel: the one here has u32 but no drop action.
 const TABLE = "meshmeet_faults";
 let table = false;
-function nft(...args: string[]): void {
-  execFileSync("nft", args, { stdio: "pipe" });
+
+/**
+ * Adds drop rules in one nft transaction, so a cut takes effect all at once; returns the wall-clock time
+ * taken just before, the moment a detection figure should count from.
+ */
+function drop(...matches: string[]): number {
+  const script = table ? [] : [`add table inet ${TABLE}`, `add chain inet ${TABLE} in { type filter hook input priority 0; policy accept; }`];
+  for (const match of matches) script.push(`add rule inet ${TABLE} in ${match} drop`);
+  const at = Date.now();
+  execFileSync("nft", ["-f", "-"], { input: script.join("\n") + "\n", stdio: ["pipe", "pipe", "pipe"] });
+  table = true;
+  return at;
 }
-function dropRule(match: string): void {
-  if (!table) {
-    nft("add", "table", "inet", TABLE);
-    nft("add", "chain", "inet", TABLE, "in", "{ type filter hook input priority 0; policy accept; }");
-    table = true;
-  }
-  nft("add", "rule", "inet", TABLE, "in", ...match.split(" "), "drop");
+
+/** A cut in place: when it took effect (Date.now() clock) and how to undo it. */
+export interface Cut {
+  at: number;
+  restore: () => void;
 }
 
 /**
  * Cuts `victim` off the network: UDP flows only between the others' existing links, so the victim's
- * current links go silent and any new link it tries fails too. Returns a function that restores paths.
+ * current links go silent and any new link it tries fails too. Finding the links reads every page's
+ * stats, which can take a second on a busy machine, so the cut's time is taken only once all is known.
  */
-export async function isolate(victim: MeshParticipant, others: MeshParticipant[]): Promise<() => void> {
+export async function isolate(victim: MeshParticipant, others: MeshParticipant[]): Promise<Cut> {
   const victimPorts = new Set((await victim.udpPairs()).map((p) => p.local));
   const keep = new Set<number>();
   for (const other of others) {
@@ -32,21 +41,18 @@ export async function isolate(victim: MeshParticipant, others: MeshParticipant[]
   }
   if (victimPorts.size === 0 || keep.size === 0) throw new Error("no WebRTC links found to cut");
   const set = `{ ${[...keep].join(", ")} }`;
-  dropRule(`udp sport != ${set}`);
-  dropRule(`udp dport != ${set}`);
-  return restoreAllPaths;
+  return { at: drop(`udp sport != ${set}`, `udp dport != ${set}`), restore: restoreAllPaths };
 }
 
 /** Drops all UDP inside the namespace: every WebRTC link goes silent at once. */
-export function cutAllUdp(): () => void {
-  dropRule("meta l4proto udp");
-  return restoreAllPaths;
+export function cutAllUdp(): Cut {
+  return { at: drop("meta l4proto udp"), restore: restoreAllPaths };
 }
 
 export function restoreAllPaths(): void {
   if (!table) return;
   table = false;
-  nft("delete", "table", "inet", TABLE);
+  execFileSync("nft", ["delete", "table", "inet", TABLE], { stdio: "pipe" });
 }
 
 /** A broker (the demo server) in its own process, so a test can kill -9 it and start it again. */
@@ -90,14 +96,12 @@ export function recordFigure(name: string, ms: number): void {
 }
 
 /**
- * Cuts the one link between `a` and `b` (both directions), leaving every other link alone; returns a
- * function that restores paths.
+ * Cuts the one link between `a` and `b` (both directions), leaving every other link alone.
  */
-export async function cutLink(a: MeshParticipant, b: MeshParticipant): Promise<() => void> {
+export async function cutLink(a: MeshParticipant, b: MeshParticipant): Promise<Cut> {
   const bPorts = new Set((await b.udpPairs()).map((p) => p.local));
   const pair = (await a.udpPairs()).find((p) => bPorts.has(p.remote));
   if (!pair) throw new Error(`no link between ${a.id} and ${b.id}`);
-  dropRule(`udp sport ${pair.local} udp dport ${pair.remote}`);
-  dropRule(`udp sport ${pair.remote} udp dport ${pair.local}`);
-  return restoreAllPaths;
+  const at = drop(`udp sport ${pair.local} udp dport ${pair.remote}`, `udp sport ${pair.remote} udp dport ${pair.local}`);
+  return { at, restore: restoreAllPaths };
 }
