@@ -330,6 +330,54 @@ test("no camera and a refused microphone: join still works, with media-unavailab
   expect((await refused.snapshot()).state).toBe("joined");
 });
 
+/** Holds the page's getUserMedia until `answerPrompt`, as a permission prompt nobody has answered yet. */
+async function promptPending(p: MeshParticipant): Promise<void> {
+  await p.page.evaluate(() => {
+    const w = window as unknown as { __answer: () => void; __granted: MediaStreamTrack[] };
+    const devices = navigator.mediaDevices;
+    const real = devices.getUserMedia.bind(devices);
+    const answered = new Promise<void>((resolve) => (w.__answer = resolve));
+    w.__granted = [];
+    devices.getUserMedia = async (c?: MediaStreamConstraints) => {
+      await answered;
+      const stream = await real(c);
+      w.__granted.push(...stream.getTracks());
+      return stream;
+    };
+  });
+}
+
+/** Answers the prompt; resolves with what the tracks it granted look like once there are `count`. */
+async function answerPrompt(p: MeshParticipant, count: number): Promise<string[]> {
+  await p.page.evaluate(() => (window as unknown as { __answer: () => void }).__answer());
+  await p.page.waitForFunction((n) => (window as unknown as { __granted: unknown[] }).__granted.length >= n, count, { timeout: 10_000 });
+  return p.page.evaluate(() => (window as unknown as { __granted: MediaStreamTrack[] }).__granted.map((t) => `${t.kind}:${t.readyState}`).sort());
+}
+
+test("a permission prompt nobody answers does not hold join(); camera and mic follow once granted, or are released if we left", async ({ mesh }) => {
+  const [host] = await call(mesh, 1);
+  const late = await mesh.open(CALL);
+  await promptPending(late);
+  const joined = await late.join();
+  expect(joined.ok).toBe(true);
+  await mesh.fullMesh([host!, late]);
+  expect((await streamKinds(late))["self"]).toEqual([]);
+  // The answer comes once the call is running: the media joins it, over the links already there.
+  expect(await answerPrompt(late, 2)).toEqual(["audio:live", "video:live"]);
+  for (const kind of ["audio", "video"]) await host!.waitFor("stream-enabled", { participant: { id: late.id }, stream: { kind } });
+  await seesVideosOf(host!, [late.id]);
+  await videoBytesGrow(host!, [late.id]);
+  expect((await streamKinds(late))["self"]).toEqual(["audio", "video"]);
+  expect((await late.snapshot()).openPeerConnections).toBe(1);
+  // Someone who leaves before answering: what the prompt grants afterwards is released at once.
+  const gone = await mesh.open(CALL);
+  await promptPending(gone);
+  await gone.join();
+  await gone.leave();
+  expect(await answerPrompt(gone, 2)).toEqual(["audio:ended", "video:ended"]);
+  expect((await streamKinds(gone))["self"]).toEqual([]);
+});
+
 // ---- the demo, as a person uses it --------------------------------------------------------
 
 test.describe("demo", () => {

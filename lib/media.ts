@@ -176,6 +176,8 @@ export class LocalMedia {
   micOn = false;
   camOn = false;
   private stopped = false;
+  // Counts the app's toggles per kind, so a late answer to join's request cannot undo a later toggle.
+  private readonly toggles: Record<StreamKind, number> = { audio: 0, video: 0 };
   /** Called when a device goes away by itself (unplugged, revoked): the kind is now off. */
   onEnded: ((kind: StreamKind, error: MeshError) => void) | null = null;
 
@@ -186,27 +188,35 @@ export class LocalMedia {
     return kind === "audio" ? (this.micOn ? this.mic : null) : this.camOn ? this.cam : null;
   }
 
-  /**
-   * Acquires what is asked for; one request (one permission prompt) for both, then each alone when that
-   * fails, so a missing camera does not cost the microphone. Returns the errors of what is unavailable.
-   */
   /** Usable again (a join after a failed one starts afresh). */
   reopen(): void {
     this.stopped = false;
   }
 
+  /**
+   * Acquires what is asked for; one request (one permission prompt) for both, then each alone when that
+   * fails, so a missing camera does not cost the microphone. Returns the errors of what is unavailable.
+   * The answer may come long after (a prompt nobody has answered yet): a kind toggled meanwhile keeps
+   * the toggle, and its late track is stopped.
+   */
   async start(audio: boolean, video: boolean): Promise<MeshError[]> {
     if (!audio && !video) return [];
+    const asked = { ...this.toggles };
+    const adopt = (track: MediaStreamTrack): void => {
+      const kind = kindOf(track);
+      if (this.toggles[kind] === asked[kind]) this.adopt(track);
+      else track.stop();
+    };
     const errors: MeshError[] = [];
     try {
       const stream = await this.request(audio, video);
-      for (const track of stream.getTracks()) this.adopt(track);
+      for (const track of stream.getTracks()) adopt(track);
     } catch (error) {
       if (audio && video) {
         for (const kind of STREAM_KINDS) {
           try {
             const stream = await this.request(kind === "audio", kind === "video");
-            for (const track of stream.getTracks()) this.adopt(track);
+            for (const track of stream.getTracks()) adopt(track);
           } catch (e) {
             errors.push(unavailable(kind === "audio" ? "microphone" : "camera", e));
           }
@@ -220,6 +230,7 @@ export class LocalMedia {
 
   /** Turns the microphone on (acquiring it if we have none). Throws `media-unavailable`. */
   async unmuteMic(): Promise<void> {
+    this.toggles.audio++;
     if (!this.mic || this.mic.readyState === "ended") {
       try {
         const stream = await this.request(true, false);
@@ -235,12 +246,14 @@ export class LocalMedia {
   }
 
   muteMic(): void {
+    this.toggles.audio++;
     if (this.mic) this.mic.enabled = false;
     this.micOn = false;
   }
 
   /** Turns the camera on: a fresh track, as disabling released the camera. Throws `media-unavailable`. */
   async enableWebcam(): Promise<void> {
+    this.toggles.video++;
     if (this.camOn && this.cam?.readyState === "live") return;
     try {
       const stream = await this.request(false, true);
@@ -251,6 +264,7 @@ export class LocalMedia {
   }
 
   disableWebcam(): void {
+    this.toggles.video++;
     this.cam?.stop();
     this.cam = null;
     this.camOn = false;
@@ -272,7 +286,7 @@ export class LocalMedia {
 
   private adopt(track: MediaStreamTrack): void {
     if (this.stopped) return track.stop();
-    const kind = track.kind === "audio" ? "audio" : "video";
+    const kind = kindOf(track);
     const old = kind === "audio" ? this.mic : this.cam;
     if (old && old !== track) old.stop();
     if (kind === "audio") {
@@ -294,6 +308,10 @@ export class LocalMedia {
       this.onEnded?.(kind, unavailable(kind === "audio" ? "microphone" : "camera", new Error("the device stopped")));
     });
   }
+}
+
+function kindOf(track: MediaStreamTrack): StreamKind {
+  return track.kind === "audio" ? "audio" : "video";
 }
 
 function defaultGetUserMedia(): GetUserMedia | null {

@@ -6,6 +6,7 @@ import { checkId, randomId } from "./ids.js";
 import { Mesh, type MeetingLeftReason, type MeshConfig, type MeshEnv, type ParticipantLeftReason } from "./mesh.js";
 import { LocalMedia, ParticipantStreams, RemoteMedia, STREAM_KINDS, type ParticipantMedia, type Stream, type StreamChange, type StreamKind } from "./media.js";
 import { MAX_APP_PAYLOAD, type JsonValue } from "./protocol.js";
+import { bounded } from "./time.js";
 import { simplePeerTransports } from "./webrtc.js";
 
 export type { JsonValue, MeetingLeftReason, ParticipantLeftReason };
@@ -65,11 +66,14 @@ export interface MeetingConfig {
   heartbeatTimeout?: number;
   /** Bound on join(), in ms (default 15000). */
   joinTimeout?: number;
-  /** Join with the microphone on (join() asks for it first; default false). */
+  /** Join with the microphone on (join() asks for it first, waiting up to 3 s for a permission prompt; default false). */
   micEnabled?: boolean;
-  /** Join with the camera on (join() asks for it first; default false). */
+  /** Join with the camera on (join() asks for it first, waiting up to 3 s for a permission prompt; default false). */
   webcamEnabled?: boolean;
 }
+
+// How long join() waits for camera and microphone (a permission prompt) before it joins without them.
+const MEDIA_WAIT_MS = 3000;
 
 // Which state may follow which: the only way the state changes is through setState().
 const TRANSITIONS: Record<MeetingState, readonly MeetingState[]> = {
@@ -205,12 +209,16 @@ export class Meeting {
     }
     this.setState("joining");
     // Camera and microphone first, so that they ride in the first offer of every link. Missing media
-    // does not stop the join: each failure is an `error` event (media-unavailable).
-    // (No await at all when no media is wanted: a data-only join starts its mesh at once, as before.)
+    // does not stop the join: each failure is an `error` event (media-unavailable). Nor does a
+    // permission prompt nobody answers: after MEDIA_WAIT_MS we join without, and the media follows
+    // (one renegotiation per link) when the answer comes. A data-only join does not wait at all.
     this.media.reopen();
     if (this.wants.mic || this.wants.cam) {
-      for (const error of await this.media.start(this.wants.mic, this.wants.cam)) this.emit("error", error);
-      for (const kind of STREAM_KINDS) this.applyStreams(this.local, this.media.track(kind), kind);
+      const acquired = this.media.start(this.wants.mic, this.wants.cam).then((errors) => {
+        for (const error of errors) this.emit("error", error);
+        for (const kind of STREAM_KINDS) this.localMediaChanged(kind);
+      });
+      await bounded(acquired, MEDIA_WAIT_MS);
     }
     const mesh = new Mesh(this.meshConfig, this.env);
     mesh.media = this.media;

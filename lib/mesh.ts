@@ -5,6 +5,7 @@ import { anchorBrokerId, participantBrokerId, participantFromBrokerId, randomId 
 import { Keyring } from "./keyring.js";
 import { Link, type CreateTransport } from "./link.js";
 import { parseSignal, type JsonValue, type LinkMessage, type SignalData, type SignalMessage } from "./protocol.js";
+import { bounded, sleep } from "./time.js";
 
 /** Why a remote participant is no longer in the meeting. */
 export type ParticipantLeftReason = "left" | "connection-lost" | "protocol-violation";
@@ -83,22 +84,9 @@ const SELF_ID_RETRY_MS = 1500;
 // After the host's link is up, how long join() still waits for the rest of the roster.
 const JOIN_GRACE_MS = 3000;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 function brokerUnreachable(error: unknown): MeshError {
   return new MeshError("broker-unreachable", `cannot reach the broker: ${String((error as Error).message)}`, {
     cause: error,
-  });
-}
-
-/** Waits for `promise`, but no longer than `ms`; leaves no timer behind. */
-function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, Math.max(0, ms));
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
   });
 }
 

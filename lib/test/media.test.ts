@@ -139,6 +139,42 @@ describe("LocalMedia", () => {
     await assert.rejects(media.enableWebcam(), { code: "media-unavailable" });
   });
 
+  /** getUserMedia that answers only when told: a permission prompt nobody has answered yet. */
+  const prompt = () => {
+    let answer: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const { gum } = devices();
+    return { gum: async (c: MediaStreamConstraints) => (await answered, gum(c)), answer };
+  };
+
+  test("a late answer: untouched kinds are adopted, a kind the app toggled meanwhile keeps the toggle", async () => {
+    const { gum, answer } = prompt();
+    const media = new LocalMedia(gum);
+    const started = media.start(true, true);
+    media.disableWebcam(); // the app turned the camera off while the prompt was open
+    answer();
+    assert.deepEqual(await started, []);
+    assert.notEqual(media.track("audio"), null);
+    assert.equal(media.track("video"), null);
+    assert.equal(media.cam, null);
+  });
+
+  test("a late answer after stop(): every track it brings is stopped at once", async () => {
+    const { gum, answer } = prompt();
+    let late: MediaStreamTrack[] = [];
+    const media = new LocalMedia(async (c) => {
+      const stream = await gum(c);
+      late = stream.getTracks();
+      return stream;
+    });
+    const started = media.start(true, true);
+    media.stop(); // we left while the prompt was open
+    answer();
+    await started;
+    assert.deepEqual(late.map((t) => `${t.kind}:${t.readyState}`), ["audio:ended", "video:ended"]);
+    assert.equal(media.track("audio") ?? media.track("video"), null);
+  });
+
   test("no getUserMedia at all: media-unavailable for each; a device that stops by itself is reported", async () => {
     const none = new LocalMedia(null);
     assert.deepEqual((await none.start(true, true)).map((e) => e.code), ["media-unavailable", "media-unavailable"]);
