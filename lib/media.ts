@@ -9,6 +9,7 @@
 // stopped" from "packets are late". A remote stream is enabled when its sender says it is on and
 // its track has arrived.
 import mitt, { type Emitter, type Handler } from "mitt";
+import { emitSafely } from "./emit.js";
 import { MeshError } from "./errors.js";
 
 export type StreamKind = "audio" | "video";
@@ -81,7 +82,7 @@ export class ParticipantStreams implements ParticipantMedia {
       this.streams.set(stream.id, stream);
       changes.push(["stream-enabled", stream]);
     }
-    for (const [type, stream] of changes) this.emitSafely(type, stream);
+    for (const [type, stream] of changes) emitSafely(this.emitter, type, stream);
     return changes;
   }
 
@@ -93,19 +94,6 @@ export class ParticipantStreams implements ParticipantMedia {
   private find(kind: StreamKind): Stream | null {
     for (const stream of this.streams.values()) if (stream.kind === kind) return stream;
     return null;
-  }
-
-  // An app handler that throws must not break the bookkeeping (as in Meeting.emit).
-  private emitSafely(type: keyof ParticipantEvents, stream: Stream): void {
-    for (const handler of [...(this.emitter.all.get(type) ?? [])] as Handler<Stream>[]) {
-      try {
-        handler(stream);
-      } catch (error) {
-        setTimeout(() => {
-          throw error;
-        }, 0);
-      }
-    }
   }
 }
 
@@ -266,8 +254,7 @@ export class LocalMedia {
   disableWebcam(): void {
     this.toggles.video++;
     this.cam?.stop();
-    this.cam = null;
-    this.camOn = false;
+    this.hold("video", null);
   }
 
   /** Stops every local track for good (readyState "ended"); anything acquired later is stopped at once. */
@@ -289,24 +276,23 @@ export class LocalMedia {
     const kind = kindOf(track);
     const old = kind === "audio" ? this.mic : this.cam;
     if (old && old !== track) old.stop();
-    if (kind === "audio") {
-      this.mic = track;
-      this.micOn = true;
-    } else {
-      this.cam = track;
-      this.camOn = true;
-    }
+    this.hold(kind, track);
     track.addEventListener("ended", () => {
       if ((kind === "audio" ? this.mic : this.cam) !== track || this.stopped) return;
-      if (kind === "audio") {
-        this.mic = null;
-        this.micOn = false;
-      } else {
-        this.cam = null;
-        this.camOn = false;
-      }
+      this.hold(kind, null);
       this.onEnded?.(kind, unavailable(kind === "audio" ? "microphone" : "camera", new Error("the device stopped")));
     });
+  }
+
+  // A kind's track and whether it is on change together (muting is the one way to hold a track that is off).
+  private hold(kind: StreamKind, track: MediaStreamTrack | null): void {
+    if (kind === "audio") {
+      this.mic = track;
+      this.micOn = track !== null;
+    } else {
+      this.cam = track;
+      this.camOn = track !== null;
+    }
   }
 }
 

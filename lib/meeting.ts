@@ -1,6 +1,7 @@
 import mitt, { type Emitter, type Handler } from "mitt";
 import { util } from "peerjs";
 import { peerjsOpener, type BrokerOptions } from "./broker.js";
+import { emitSafely } from "./emit.js";
 import { MeshError } from "./errors.js";
 import { checkId, randomId } from "./ids.js";
 import { Mesh, type MeetingLeftReason, type MeshConfig, type MeshEnv, type ParticipantLeftReason } from "./mesh.js";
@@ -434,20 +435,8 @@ export class Meeting {
     this.emit("meeting-state-changed", { state: next });
   }
 
-  // An app handler that throws must not break the meeting's bookkeeping; its error is rethrown on
-  // its own stack, where the app's global error handler sees it.
   private emit<K extends keyof MeetingEvents>(type: K, payload: MeetingEvents[K]): void {
-    const handlers = this.emitter.all.get(type);
-    if (!handlers) return;
-    for (const handler of [...handlers] as Handler<MeetingEvents[K]>[]) {
-      try {
-        handler(payload);
-      } catch (error) {
-        setTimeout(() => {
-          throw error;
-        }, 0);
-      }
-    }
+    emitSafely(this.emitter, type, payload);
   }
 }
 
