@@ -176,12 +176,7 @@ describe("joining", () => {
       assert.ok(alice && bob && carol);
       const dave = scene.meeting("dave", { joinTimeout: 8000 });
       // Carol leaves the moment dave sends her his first offer: his welcome still listed her.
-      let leaving: Promise<void> | null = null;
-      scene.net.broker.taps.add((src, dst, message) => {
-        if (leaving === null && src === scene.selfBrokerId("dave") && dst === scene.selfBrokerId("carol") && message.t === "signal") {
-          leaving = carol.leave();
-        }
-      });
+      scene.onFirstSignal("dave", "carol", () => carol.leave());
       const started = performance.now();
       await within("dave's join", dave.join(), 6000);
       const elapsed = performance.now() - started;
@@ -409,15 +404,11 @@ describe("host changes", () => {
       assert.ok(alice && bob && carol);
       const dave = scene.meeting("dave", { joinTimeout: 1500 });
       // Alice leaves the moment dave, welcomed by her, sends his first offer to her.
-      let leaving: Promise<void> | null = null;
-      scene.net.broker.taps.add((src, dst, message) => {
-        if (leaving === null && src === scene.selfBrokerId("dave") && dst === scene.selfBrokerId("alice") && message.t === "signal") {
-          leaving = alice.leave();
-        }
-      });
+      const leaving = scene.onFirstSignal("dave", "alice", () => alice.leave());
       await within("dave's join", dave.join(), 3000);
-      assert.ok(leaving !== null);
-      await within("alice's leave", leaving, 2000);
+      const left = leaving();
+      assert.ok(left !== null, "alice never saw dave's offer");
+      await within("alice's leave", left, 2000);
       await scene.settled("bob, carol and dave to agree on bob", () => meshComplete([bob, carol, dave]), 2000);
       // What the wrong hostId costs: the real host's end() would not end the meeting for dave.
       await bob.end();

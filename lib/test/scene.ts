@@ -192,6 +192,19 @@ export class Scene {
     return participantBrokerId(this.meetingId, participantId);
   }
 
+  /**
+   * Runs `action` once, the moment `from` first sends `to` a link signal through the broker (a race
+   * made exact); returns a getter for what it returned, null until then.
+   */
+  onFirstSignal<T>(from: string, to: string, action: () => T): () => T | null {
+    let result: { value: T } | null = null;
+    const [src, dst] = [this.selfBrokerId(from), this.selfBrokerId(to)];
+    this.net.broker.taps.add((s, d, message) => {
+      if (result === null && s === src && d === dst && message.t === "signal") result = { value: action() };
+    });
+    return () => result?.value ?? null;
+  }
+
   get anchorId(): string {
     return anchorBrokerId(this.meetingId);
   }

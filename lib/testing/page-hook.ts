@@ -79,24 +79,20 @@ export function installPageHook(): void {
   // Every RTCPeerConnection and WebSocket of the page, to check that leaving closes them all.
   const pcs: RTCPeerConnection[] = [];
   const sockets: WebSocket[] = [];
-  const NativePC = w.RTCPeerConnection;
-  const TrackedPC = function (this: unknown, ...args: ConstructorParameters<typeof RTCPeerConnection>) {
-    const pc = new NativePC(...args);
-    pcs.push(pc);
-    return pc;
-  } as unknown as typeof RTCPeerConnection;
-  TrackedPC.prototype = NativePC.prototype;
-  Object.assign(TrackedPC, { generateCertificate: NativePC.generateCertificate });
-  w.RTCPeerConnection = TrackedPC;
-  const NativeWS = w.WebSocket;
-  const TrackedWS = function (this: unknown, ...args: ConstructorParameters<typeof WebSocket>) {
-    const ws = new NativeWS(...args);
-    sockets.push(ws);
-    return ws;
-  } as unknown as typeof WebSocket;
-  TrackedWS.prototype = NativeWS.prototype;
-  Object.assign(TrackedWS, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
-  w.WebSocket = TrackedWS;
+  // A constructor that makes what `Native` makes, noting each instance in `made`.
+  function tracked<T extends object, A extends unknown[]>(Native: new (...args: A) => T, made: T[]): new (...args: A) => T {
+    const Tracked = function (this: unknown, ...args: A) {
+      const instance = new Native(...args);
+      made.push(instance);
+      return instance;
+    } as unknown as new (...args: A) => T;
+    Tracked.prototype = Native.prototype;
+    // Statics too (RTCPeerConnection.generateCertificate, WebSocket.OPEN, ...).
+    Object.setPrototypeOf(Tracked, Native);
+    return Tracked;
+  }
+  w.RTCPeerConnection = tracked(w.RTCPeerConnection, pcs) as typeof RTCPeerConnection;
+  w.WebSocket = tracked(w.WebSocket, sockets) as typeof WebSocket;
 
   // Payloads cross to the test as plain JSON: participants and errors by their fields.
   const plain = (value: unknown): unknown => {
