@@ -1,10 +1,13 @@
 import mitt from "mitt";
+import { Admission } from "./admission.js";
 import { ChannelOpenError, type OpenChannel, type SignalChannel } from "./broker.js";
 import { MeshError } from "./errors.js";
+import { Acks } from "./handshake.js";
 import { anchorBrokerId, participantBrokerId, participantFromBrokerId, randomId } from "./ids.js";
 import { Keyring } from "./keyring.js";
 import { Link, type CreateTransport } from "./link.js";
 import { parseSignal, type JsonValue, type LinkMessage, type SignalData, type SignalMessage } from "./protocol.js";
+import { earliest } from "./succession.js";
 import { bounded, sleep } from "./time.js";
 
 /** Why a remote participant is no longer in the meeting. */
@@ -71,9 +74,6 @@ const REGISTER_TIMEOUT_MS = 5000;
 // Malformed messages, and messages dropped in all, after which a participant is disconnected.
 const MAX_MALFORMED = 50;
 const MAX_DROPPED = 2000;
-// Lenient: a member's knock that is dropped makes it think the host is dead (see settleHost).
-const KNOCK_MIN_GAP_MS = 100;
-const MAX_PENDING = 64;
 // How long a would-be host waits for the anchor's holder to answer before taking the anchor over.
 const HOLDER_ALIVE_WAIT_MS = 1000;
 // How often the host checks that the broker still routes the anchor to it.
@@ -107,16 +107,13 @@ export class Mesh {
   // The anchor's broker token, known to every member, so that a successor can take the anchor
   // over from a host that froze (its registration would otherwise block the anchor for a minute).
   private anchorToken: string | null = null;
-  private nextSeq = 1;
   private self: SignalChannel | null = null;
   private anchor: SignalChannel | null = null;
   private settling = false;
   private rehoming = false;
   private readonly links = new Map<string, Link>();
-  // Host only: admitted newcomers whose hello has not arrived yet, so later newcomers link to them too.
-  private readonly pending = new Map<string, { seq: number; until: number }>();
+  private readonly admission = new Admission();
   private readonly linkWaiters = new Map<Link, () => void>();
-  private readonly lastKnock = new Map<string, number>();
   private welcomeWaiter: ((welcome: Extract<SignalMessage, { t: "welcome" }>) => void) | null = null;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private phase: "idle" | "joining" | "joined" | "closing" | "closed" = "idle";
@@ -176,7 +173,7 @@ export class Mesh {
         const anchor = await this.tryClaimAnchor(Math.min(REGISTER_TIMEOUT_MS, remaining()), randomId(24));
         if (anchor) {
           this.seq = 0;
-          this.nextSeq = 1;
+          this.admission.restartAfter(0);
           break;
         }
         const welcome = await this.knock(Math.min(KNOCK_WAIT_MS, remaining()));
@@ -284,19 +281,12 @@ export class Mesh {
     const from = participantFromBrokerId(this.config.meetingId, src);
     if (message === null || message.t !== "knock" || from === null) return void this.countDropped(src);
     if (from === this.id || this.anchor === null) return;
-    // Knocks cost the host a join number and a roster entry: one per participant per half second, and
-    // a bounded number of newcomers in flight.
-    const now = performance.now();
-    if (now - (this.lastKnock.get(from) ?? -Infinity) < KNOCK_MIN_GAP_MS || this.pending.size >= MAX_PENDING) {
-      return void this.countDropped(src);
-    }
-    this.lastKnock.set(from, now);
     // A knock from a member is a probe (is the host alive?) or a restart; it gets a welcome like anyone.
-    const seq = this.nextSeq++;
-    this.pending.set(from, { seq, until: performance.now() + this.config.linkTimeout });
+    const seq = this.admission.admit(from, performance.now(), this.config.linkTimeout);
+    if (seq === null) return void this.countDropped(src);
     const members = [{ id: this.id, seq: this.seq }];
     for (const member of this.members.values()) if (member.id !== from) members.push({ id: member.id, seq: member.seq });
-    for (const [id, entry] of this.pending) if (id !== from) members.push({ id, seq: entry.seq });
+    members.push(...this.admission.inFlight(from));
     this.anchor.send(src, { mm: 1, t: "welcome", hostId: this.id, seq, members });
   }
 
@@ -390,16 +380,13 @@ export class Mesh {
 
   // ---- link messages ---------------------------------------------------------------------
 
-  private readonly ackWaiters = new Map<Link, () => void>();
+  private readonly acks = new Acks();
   private readonly refusedEnds = new Set<string>();
   private readonly obeyedEnds = new Set<string>();
   private readonly keyring: Keyring;
 
   private onLinkMessage(link: Link, message: LinkMessage): void {
-    if (message.t === "bye-ack" || message.t === "end-ack") {
-      this.ackWaiters.get(link)?.();
-      return;
-    }
+    if (message.t === "bye-ack" || message.t === "end-ack") return this.acks.settle(link);
     // Two leaving at once: answer the other's goodbye so neither waits out its bound.
     if (message.t === "bye" && this.phase === "closing") {
       link.send({ v: 1, t: "bye-ack" });
@@ -414,8 +401,7 @@ export class Mesh {
         const member: Member = { id: link.remoteId, name: message.name, seq: message.seq };
         this.keyring.learn(member.id, message.key);
         if (message.anchorToken !== null && link.remoteId === this.hostId) this.anchorToken = message.anchorToken;
-        this.pending.delete(member.id);
-        if (this.isHost) this.nextSeq = Math.max(this.nextSeq, member.seq + 1);
+        this.admission.arrived(member);
         this.members.set(member.id, member);
         // A member who names another host than ours: the host changed while we were not looking
         // (e.g. it left before our link to it was up). The anchor settles who is right.
@@ -489,7 +475,7 @@ export class Mesh {
   private onLinkClosed(link: Link): void {
     this.linkWaiters.get(link)?.();
     this.linkWaiters.delete(link);
-    this.ackWaiters.get(link)?.();
+    this.acks.settle(link);
     if (this.links.get(link.remoteId) !== link) return;
     this.links.delete(link.remoteId);
     const reason = link.violation ? "protocol-violation" : "connection-lost";
@@ -517,22 +503,15 @@ export class Mesh {
 
   /** Everyone computes the same successor: the one the old host named, else the earliest joiner. */
   private electHost(named: string | null): void {
-    const next = named !== null && (named === this.id || this.members.has(named)) ? named : this.earliest(null);
+    const next = named !== null && (named === this.id || this.members.has(named)) ? named : (this.earliest(null) ?? this.id);
     if (next === this.hostId) return;
     this.hostId = next;
     this.events.emit("host-changed", { hostId: next });
     if (next === this.id) void this.settleHost();
   }
 
-  /** The earliest joiner among the members and us, leaving out `except`; ties go to the lower id. */
-  private earliest(except: string | null): string {
-    let best = { id: this.id, seq: this.seq };
-    if (best.id === except) best = { id: "", seq: Number.MAX_SAFE_INTEGER };
-    for (const member of this.members.values()) {
-      if (member.id === except) continue;
-      if (member.seq < best.seq || (member.seq === best.seq && member.id < best.id)) best = member;
-    }
-    return best.id;
+  private earliest(except: string | null): string | null {
+    return earliest([{ id: this.id, seq: this.seq }, ...this.members.values()], except);
   }
 
   /**
@@ -580,7 +559,7 @@ export class Mesh {
 
   /** Whom we name as host when we leave as host; null when we are not host or nobody is left. */
   private nextHost(): string | null {
-    return this.isHost && this.members.size > 0 ? this.earliest(this.id) : null;
+    return this.isHost ? this.earliest(this.id) : null;
   }
 
   private hasLiveMember(): boolean {
@@ -600,7 +579,7 @@ export class Mesh {
   private announceAnchor(): void {
     let maxSeq = this.seq;
     for (const member of this.members.values()) maxSeq = Math.max(maxSeq, member.seq);
-    this.nextSeq = maxSeq + 1;
+    this.admission.restartAfter(maxSeq);
     const token = this.anchorToken;
     if (token !== null) for (const link of this.links.values()) link.send({ v: 1, t: "anchor", token });
   }
@@ -662,7 +641,7 @@ export class Mesh {
       if (now - link.lastHeard > this.config.heartbeatTimeout) link.close();
       else if (now - link.lastSent >= this.config.heartbeatInterval) link.send({ v: 1, t: "ping" });
     }
-    for (const [id, entry] of this.pending) if (entry.until < now) this.pending.delete(id);
+    this.admission.expire(now);
   }
 
   // ---- leaving ---------------------------------------------------------------------------
@@ -683,7 +662,7 @@ export class Mesh {
       successorKey: handover?.successorKey ?? null,
       handoverSig: handover?.handoverSig ?? null,
     };
-    await this.handshake(bye, BYE_WAIT_MS, 0);
+    await this.acks.handshake(this.links.values(), bye, BYE_WAIT_MS, 0);
     this.close("left");
   }
 
@@ -710,7 +689,7 @@ export class Mesh {
     const time = Date.now();
     const sig = await this.keyring.signEnd(this.id, nonce, time);
     this.obeyedEnds.add(nonce);
-    await this.handshake({ v: 1, t: "end", nonce, hostId: this.id, time, sig }, END_WAIT_MS, END_RESEND_MS);
+    await this.acks.handshake(this.links.values(), { v: 1, t: "end", nonce, hostId: this.id, time, sig }, END_WAIT_MS, END_RESEND_MS);
     this.close("ended");
   }
 
@@ -740,31 +719,6 @@ export class Mesh {
   /** True when end() is allowed: we are host, or nobody else is left. */
   get mayEnd(): boolean {
     return this.isHost || this.members.size === 0;
-  }
-
-  // Sends `message` on every open link and waits for each to ack or close, within `waitMs`,
-  // resending every `resendMs` (0: never) on links that have not answered.
-  private async handshake(message: LinkMessage, waitMs: number, resendMs: number): Promise<void> {
-    const outstanding = new Set([...this.links.values()].filter((l) => l.state === "open"));
-    if (outstanding.size === 0) return;
-    await new Promise<void>((resolve) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        clearInterval(resend);
-        for (const link of outstanding) this.ackWaiters.delete(link);
-        resolve();
-      };
-      const timer = setTimeout(finish, waitMs);
-      const resend = resendMs > 0 ? setInterval(() => outstanding.forEach((l) => l.send(message)), resendMs) : undefined;
-      for (const link of outstanding) {
-        this.ackWaiters.set(link, () => {
-          this.ackWaiters.delete(link);
-          outstanding.delete(link);
-          if (outstanding.size === 0) finish();
-        });
-        link.send(message);
-      }
-    });
   }
 
   private release(): void {

@@ -1,0 +1,39 @@
+// Goodbyes and terminates wait for each link's acknowledgement, within a bound.
+import type { Link } from "./link.js";
+import type { LinkMessage } from "./protocol.js";
+
+export class Acks {
+  private readonly waiters = new Map<Link, () => void>();
+
+  /** `link` acknowledged, or closed: either way it is no longer waited for. */
+  settle(link: Link): void {
+    this.waiters.get(link)?.();
+  }
+
+  /**
+   * Sends `message` on every open link of `links` and waits until each has acknowledged or closed,
+   * or `waitMs` passed, resending every `resendMs` (0: never) on the links that have not answered.
+   */
+  async handshake(links: Iterable<Link>, message: LinkMessage, waitMs: number, resendMs: number): Promise<void> {
+    const outstanding = new Set([...links].filter((l) => l.state === "open"));
+    if (outstanding.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        clearInterval(resend);
+        for (const link of outstanding) this.waiters.delete(link);
+        resolve();
+      };
+      const timer = setTimeout(finish, waitMs);
+      const resend = resendMs > 0 ? setInterval(() => outstanding.forEach((l) => l.send(message)), resendMs) : undefined;
+      for (const link of outstanding) {
+        this.waiters.set(link, () => {
+          this.waiters.delete(link);
+          outstanding.delete(link);
+          if (outstanding.size === 0) finish();
+        });
+        link.send(message);
+      }
+    });
+  }
+}
