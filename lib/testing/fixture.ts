@@ -81,10 +81,13 @@ export class MeshKit {
     return joined as Participants<N>;
   }
 
-  /** Waits until each of `group` sees exactly the others of `group`. */
+  /**
+   * Waits until each of `group` sees exactly the others of `group`. On timeout the error says what each
+   * one saw instead.
+   */
   async fullMesh(group: MeshParticipant[], timeout = 15_000): Promise<void> {
     const ids = group.map((p) => p.id);
-    await Promise.all(
+    const formed = Promise.all(
       group.map((participant) =>
         participant.page.waitForFunction(
           (expected) => {
@@ -98,6 +101,18 @@ export class MeshKit {
         ),
       ),
     );
+    try {
+      await formed;
+    } catch (error) {
+      const views = await Promise.all(
+        group.map(async (p) => {
+          const snap = await Promise.race([p.snapshot().catch(() => null), new Promise<null>((r) => setTimeout(() => r(null), 2000))]);
+          if (!snap) return `${p.id}: no answer`;
+          return `${p.id} (${snap.state}, host ${snap.hostId}) sees [${snap.participants.map((x) => x.id).sort().join(", ")}]`;
+        }),
+      );
+      throw new Error(`no full mesh of ${ids.join(", ")} within ${timeout} ms:\n  ${views.join("\n  ")}`, { cause: error });
+    }
   }
 
   /** @internal Fixture teardown: every page's uncaught errors, then every context closed. */
@@ -134,9 +149,16 @@ export const test = base.extend<MeshOptions & { mesh: MeshKit }, { meshBroker: T
     },
     { scope: "worker" },
   ],
-  mesh: async ({ browser, meshBroker, meshApp, meshOptions, meshCheckUncaught }, use) => {
+  mesh: async ({ browser, meshBroker, meshApp, meshOptions, meshCheckUncaught }, use, testInfo) => {
     const kit = new MeshKit(browser, meshBroker.broker, { meshApp, meshOptions, meshCheckUncaught });
     await use(kit);
+    // A failed multi-tab test is hard to read from one stack trace: what did each tab see?
+    if (testInfo.status !== testInfo.expectedStatus) {
+      const reports = await Promise.all(kit.participants.map(async (p) => `${p.id}:\n  ${(await p.report()).join("\n  ")}`));
+      const text = reports.join("\n");
+      await testInfo.attach("participants.txt", { body: text, contentType: "text/plain" });
+      console.log(`What each participant saw:\n${text}`);
+    }
     const problems = await kit.dispose();
     if (problems.length > 0) throw new Error(`uncaught errors in participants' pages:\n${problems.join("\n")}`);
   },

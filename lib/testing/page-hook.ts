@@ -39,6 +39,8 @@ export interface PageHook {
   udpPairs(): Promise<{ local: number; remote: number }[]>;
   /** Inbound RTP of every open RTCPeerConnection: which track, how many bytes and frames so far. */
   inboundRtp(): Promise<InboundRtp[]>;
+  /** What happened in this page, as lines of text: its recorded events, then its connections' states. */
+  report(): string[];
 }
 
 /** One received media stream's counters (getStats "inbound-rtp"). */
@@ -164,6 +166,14 @@ export function installPageHook(): void {
         sockets: sockets.length,
         uncaught: [...uncaught],
       };
+    },
+    report() {
+      const lines = hook.events.map((e) => {
+        const payload = JSON.stringify(e.payload) ?? "";
+        return `${new Date(e.at).toISOString().slice(11, 23)} ${e.type} ${payload.length > 160 ? `${payload.slice(0, 160)}...` : payload}`;
+      });
+      for (const pc of pcs) lines.push(`RTCPeerConnection ${pc.connectionState}, ICE ${pc.iceConnectionState}, signaling ${pc.signalingState}`);
+      return lines;
     },
     async udpPairs() {
       const pairs: { local: number; remote: number }[] = [];

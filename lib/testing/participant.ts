@@ -179,6 +179,13 @@ export class MeshParticipant {
     await cdp.send("Debugger.pause");
   }
 
+  /** What happened in the page (events, then connection states), as lines; bounded, [] from a page that cannot answer. */
+  async report(): Promise<string[]> {
+    if (this.page.isClosed()) return ["(tab closed)"];
+    const lines = this.page.evaluate(() => (window as unknown as Hooked).__MESHMEET_HOOK__.report());
+    return Promise.race([lines.catch(() => ["(no answer: crashed?)"]), new Promise<string[]>((r) => setTimeout(() => r(["(no answer: frozen?)"]), 1000))]);
+  }
+
   /** Local and remote UDP ports of the page's live WebRTC connections. */
   udpPairs(): Promise<{ local: number; remote: number }[]> {
     return this.page.evaluate(() => (window as unknown as Hooked).__MESHMEET_HOOK__.udpPairs());
