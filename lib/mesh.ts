@@ -83,6 +83,10 @@ const ANCHOR_WATCH_MS = 1000;
 const SELF_ID_RETRY_MS = 1500;
 // After the host's link is up, how long join() still waits for the rest of the roster.
 const JOIN_GRACE_MS = 3000;
+// A link we offered to a member that never opened (a lost signal, ICE that failed) is offered again,
+// this many times, this long after: else the two would stay in one meeting without ever seeing each other.
+const LINK_RETRIES = 2;
+const LINK_RETRY_MS = 500;
 
 function brokerUnreachable(error: unknown): MeshError {
   return new MeshError("broker-unreachable", `cannot reach the broker: ${String((error as Error).message)}`, {
@@ -114,6 +118,8 @@ export class Mesh {
   private readonly links = new Map<string, Link>();
   private readonly admission = new Admission();
   private readonly linkWaiters = new Map<Link, () => void>();
+  // Offers made again per participant since its link last opened (see LINK_RETRIES).
+  private readonly linkRetries = new Map<string, number>();
   private welcomeWaiter: ((welcome: Extract<SignalMessage, { t: "welcome" }>) => void) | null = null;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private phase: "idle" | "joining" | "joined" | "closing" | "closed" = "idle";
@@ -161,7 +167,9 @@ export class Mesh {
       // Our offer went to someone no longer registered: give that link up now, not at its timeout.
       const id = participantFromBrokerId(this.config.meetingId, dst);
       const link = id === null ? undefined : this.links.get(id);
-      if (link && !link.ready) link.close();
+      if (!link || link.ready) return;
+      this.linkRetries.set(link.remoteId, LINK_RETRIES); // gone from the broker: offering again is pointless
+      link.close();
     };
     this.self.onStatus = (up) => this.events.emit("signaling", { up });
     this.ticker = setInterval(() => this.tick(), Math.max(50, Math.floor(this.config.heartbeatInterval / 2)));
@@ -398,6 +406,7 @@ export class Mesh {
       case "hello": {
         if (link.ready) return;
         link.ready = true;
+        this.linkRetries.delete(link.remoteId);
         const member: Member = { id: link.remoteId, name: message.name, seq: message.seq };
         this.keyring.learn(member.id, message.key);
         if (message.anchorToken !== null && link.remoteId === this.hostId) this.anchorToken = message.anchorToken;
@@ -478,9 +487,20 @@ export class Mesh {
     this.acks.settle(link);
     if (this.links.get(link.remoteId) !== link) return;
     this.links.delete(link.remoteId);
+    if (!link.ready && link.initiator && !link.violation) this.retryLink(link.remoteId);
     const reason = link.violation ? "protocol-violation" : "connection-lost";
     if (this.phase === "joined" || this.phase === "joining") this.removeMember(link.remoteId, reason, null);
     this.checkAlone();
+  }
+
+  private retryLink(id: string): void {
+    const tries = this.linkRetries.get(id) ?? 0;
+    // The host's link failing is handled by succession (removeMember), not by offering again.
+    if (tries >= LINK_RETRIES || id === this.hostId) return;
+    this.linkRetries.set(id, tries + 1);
+    setTimeout(() => {
+      if ((this.phase === "joined" || this.phase === "joining") && !this.links.has(id)) this.startLink(id, randomId(), true);
+    }, LINK_RETRY_MS);
   }
 
   private removeMember(id: string, reason: ParticipantLeftReason, successor: string | null): void {

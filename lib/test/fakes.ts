@@ -20,6 +20,7 @@ class FakeChannel implements SignalChannel {
   onMessage: SignalChannel["onMessage"] = null;
   onStatus: SignalChannel["onStatus"] = null;
   onLost: (() => void) | null = null;
+  onUndeliverable: SignalChannel["onUndeliverable"] = null;
   /** Closed by its owner, taken over, or its owner crashed: nothing goes in or out any more. */
   dead = false;
   /** The owner froze: the broker still holds its ids, but nothing goes in or out. */
@@ -93,8 +94,10 @@ export class FakeBroker {
   onRelease: ((id: string) => void) | null = null;
   /** Called after any registration comes or goes (for waiters). */
   readonly watchers = new Set<() => void>();
-  /** Sees every message the broker relays, as it relays it (for tests that act at a precise moment). */
+  /** Sees every message sent through the broker, delivered or not (for tests that act at a precise moment). */
   readonly taps = new Set<(src: string, dst: string, message: SignalMessage) => void>();
+  /** A filter that returns true loses that message on the way (after the taps saw it). */
+  readonly losses = new Set<(src: string, dst: string, message: SignalMessage) => boolean>();
 
   constructor(private readonly options: FakeBrokerOptions = {}) {}
 
@@ -193,13 +196,18 @@ export class FakeBroker {
       this.undeliverable++;
       return;
     }
+    for (const tap of this.taps) tap(from.id, dst, message);
     const target = this.holders.get(dst);
     if (!target || target.dead) {
       this.undeliverable++;
+      // A real broker answers a message nobody picked up with EXPIRE (seconds later; here at once).
+      later(() => {
+        if (!from.dead && !from.frozen) from.onUndeliverable?.(dst);
+      });
       return;
     }
+    for (const lose of this.losses) if (lose(from.id, dst, message)) return;
     this.relayed++;
-    for (const tap of this.taps) tap(from.id, dst, message);
     const payload = viaWire(message);
     later(() => {
       if (!target.dead && !target.frozen) target.onMessage?.(from.id, payload);

@@ -66,6 +66,45 @@ describe("membership", () => {
     assert.deepEqual(scene.meshEvents(abe, "host-changed"), [{ hostId: "xena" }]);
   });
 
+  test("a newcomer whose first offer to a member is lost offers again, and the two end up linked", async (t) => {
+    const scene = new Scene(t);
+    const [alice, bob, carol] = await joinMeshes(scene, "alice", "bob", "carol");
+    assert.ok(alice && bob && carol);
+    // The broker loses dave's first offer to carol (a signal lost on the way; ICE failing looks the same).
+    let lost = 0;
+    scene.net.broker.losses.add((src, dst, message) => {
+      const offer = message.t === "signal" && message.data["type"] === "offer";
+      if (offer && lost === 0 && src === scene.selfBrokerId("dave") && dst === scene.selfBrokerId("carol")) return ++lost === 1;
+      return false;
+    });
+    const dave = scene.mesh("dave");
+    await within("dave's join", dave.join(), 6000);
+    assert.equal(lost, 1);
+    // The link timeout (2 s here) gives the first attempt up; the next offer gets through.
+    await scene.settled("dave and carol to see each other", () => membersComplete([alice, bob, carol, dave]), 5000);
+    assert.deepEqual(scene.meshEvents(dave, "closed"), []);
+  });
+
+  test("an offer to someone the broker no longer knows is not made again", async (t) => {
+    const scene = new Scene(t);
+    const [alice, bob] = await joinMeshes(scene, "alice", "bob");
+    assert.ok(alice && bob);
+    // Bob crashes just as dave is welcomed: his registration is gone, alice has not noticed yet.
+    scene.net.broker.taps.add((src, dst, message) => {
+      if (message.t === "welcome" && dst === scene.selfBrokerId("dave")) scene.net.crash("bob");
+    });
+    let offersToBob = 0;
+    scene.net.broker.taps.add((src, dst, message) => {
+      if (dst === scene.selfBrokerId("bob") && message.t === "signal" && message.data["type"] === "offer") offersToBob++;
+    });
+    const dave = scene.mesh("dave");
+    await within("dave's join", dave.join(), 6000);
+    await scene.settled("alice and dave to see only each other", () => membersComplete([alice, dave]), 5000);
+    // Long enough for every retry (500 ms apart) had there been any.
+    await quietPeriod(1500);
+    assert.equal(offersToBob, 1, "the broker said bob is gone; no offer was made after");
+  });
+
   test("a mesh whose join fails reports it through join() only, never as closed", async (t) => {
     const scene = new Scene(t);
     const [alice] = await joinMeshes(scene, "alice");
