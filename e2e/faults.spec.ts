@@ -140,6 +140,27 @@ for (let run = 1; run <= REPEAT; run++) {
   });
 }
 
+for (let run = 1; run <= REPEAT; run++) {
+  test(`host crash with a newcomer at the door ${run}/${REPEAT}: whoever gets the anchor, one meeting, one host`, async ({ mesh }) => {
+    const everyone = await mesh.join(4);
+    const newcomer = await mesh.open({ participantId: "p9" });
+    // The newcomer knocks while the survivors are still finding out: it may find the anchor free and
+    // claim it before the successor does (then the successor follows it and the meeting merges), or
+    // knock on the successor. Either way it must end as one meeting.
+    await everyone[0]!.crash();
+    await newcomer.join();
+    const group = [...everyone.slice(1), newcomer];
+    await mesh.fullMesh(group, 20_000);
+    const hostId = (await newcomer.snapshot()).hostId;
+    expect(["p1", "p9"]).toContain(hostId);
+    await expectOneHost(group, hostId!);
+    recordFigure(`newcomer at the door: host ${hostId} (count)`, 1);
+    // The anchor is where everyone thinks: a second newcomer is let in by that host.
+    const second = await newcomerJoins(mesh, group, "p8");
+    expect((await second.snapshot()).hostId).toBe(hostId);
+  });
+}
+
 test("frozen host: the successor takes the anchor over and a newcomer can join", async ({ mesh }) => {
   const everyone = await mesh.join(3);
   await everyone[0]!.freeze();
