@@ -1,15 +1,28 @@
-// Timers the mesh and the meeting share: waits that always end.
+// Timers the mesh, the meeting and the test kit share: waits that always end.
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits for `promise`, but no longer than `ms`; leaves no timer behind. Never rejects. */
-export function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
+/**
+ * What `promise` resolves with, or `fallback` when it rejects or takes longer than `ms`. Never
+ * rejects; leaves no timer behind.
+ */
+export function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, Math.max(0, ms));
-    const done = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    promise.then(done, done);
+    const timer = setTimeout(() => resolve(fallback), Math.max(0, ms));
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(fallback);
+      },
+    );
   });
+}
+
+/** Waits for `promise`, but no longer than `ms`. Never rejects; leaves no timer behind. */
+export async function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
+  await within(promise, ms, undefined);
 }

@@ -1,4 +1,5 @@
 import { test as base, type Browser } from "@playwright/test";
+import { within } from "../time.js";
 import { startBroker, type TestBroker } from "./broker.js";
 import { createWithGlobalBuild, MeshParticipant, type CreateMeeting, type JoinInfo } from "./participant.js";
 
@@ -106,7 +107,7 @@ export class MeshKit {
     } catch (error) {
       const views = await Promise.all(
         group.map(async (p) => {
-          const snap = await Promise.race([p.snapshot().catch(() => null), new Promise<null>((r) => setTimeout(() => r(null), 2000))]);
+          const snap = await within(p.snapshot(), 2000, null);
           if (!snap) return `${p.id}: no answer`;
           return `${p.id} (${snap.state}, host ${snap.hostId}) sees [${snap.participants.map((x) => x.id).sort().join(", ")}]`;
         }),
@@ -121,10 +122,7 @@ export class MeshKit {
     for (const participant of this.participants) {
       if (!this.options.meshCheckUncaught || participant.page.isClosed()) continue;
       // A crashed or frozen page cannot answer; it has nothing more to report either.
-      const snapshot = await Promise.race([
-        participant.snapshot().catch(() => null),
-        new Promise<null>((resolve) => setTimeout(() => resolve(null), 1000)),
-      ]);
+      const snapshot = await within(participant.snapshot(), 1000, null);
       for (const error of snapshot?.uncaught ?? []) problems.push(`${participant.id}: ${error}`);
     }
     await Promise.all(this.participants.map((p) => p.close()));

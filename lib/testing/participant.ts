@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from "@playwright/test";
 import type { BrokerOptions } from "../broker.js";
+import { within } from "../time.js";
 import { installPageHook, type InboundRtp, type PageHook, type PageSnapshot, type RecordedEvent } from "./page-hook.js";
 
 /** What the page needs to create one participant's meeting. */
@@ -179,11 +180,11 @@ export class MeshParticipant {
     await cdp.send("Debugger.pause");
   }
 
-  /** What happened in the page (events, then connection states), as lines; bounded, [] from a page that cannot answer. */
+  /** What happened in the page (events, then connection states), as lines; bounded, one line saying so from a page that cannot answer. */
   async report(): Promise<string[]> {
     if (this.page.isClosed()) return ["(tab closed)"];
     const lines = this.page.evaluate(() => (window as unknown as Hooked).__MESHMEET_HOOK__.report());
-    return Promise.race([lines.catch(() => ["(no answer: crashed?)"]), new Promise<string[]>((r) => setTimeout(() => r(["(no answer: frozen?)"]), 1000))]);
+    return within(lines.catch(() => ["(no answer: crashed?)"]), 1000, ["(no answer: frozen?)"]);
   }
 
   /** Local and remote UDP ports of the page's live WebRTC connections. */
