@@ -527,7 +527,7 @@ export class Mesh {
     if (next === this.hostId) return;
     this.hostId = next;
     this.events.emit("host-changed", { hostId: next });
-    if (next === this.id) void this.settleHost();
+    if (next === this.id) void this.settleHost(named === this.id);
   }
 
   private earliest(except: string | null): string | null {
@@ -539,8 +539,11 @@ export class Mesh {
    * knock: a live holder answers and we follow it; a silent one (frozen, or its registration not yet
    * expired) is taken over with the meeting's anchor token, if a live member is with us. Alone and
    * unable to claim, we are the one who got cut off, and the meeting goes on without us.
+   * Named by a host that said goodbye, we claim with the meeting's anchor token at once: its
+   * registration may linger at the broker for a moment, and knocking on it first would leave a gap in
+   * which a newcomer could claim the anchor and the meeting would have to merge into its.
    */
-  private async settleHost(): Promise<void> {
+  private async settleHost(handedOver = false): Promise<void> {
     if (this.settling) return;
     this.settling = true;
     try {
@@ -548,8 +551,8 @@ export class Mesh {
       while (this.isHost && this.anchor === null && this.phase === "joined") {
         let taken = false;
         try {
-          const fresh = randomId(24);
-          if (await this.tryClaimAnchor(REGISTER_TIMEOUT_MS, fresh)) return this.announceAnchor();
+          const token = handedOver && this.anchorToken !== null ? this.anchorToken : randomId(24);
+          if (await this.tryClaimAnchor(REGISTER_TIMEOUT_MS, token)) return this.announceAnchor();
           taken = true;
         } catch {
           // The broker is down: keep trying; the meeting goes on without newcomers meanwhile.

@@ -168,6 +168,21 @@ describe("joining", () => {
     await scene.settled("bob to be back everywhere", () => meshComplete([alice, bobAgain, carol]));
   });
 
+  test("a host that leaves hands the anchor on at once, even while the broker still holds its registration", async (t) => {
+    // The broker learns of the old host's closed socket 1.5 s late: a successor that waited (knocked) for it
+    // would leave a newcomer time to claim the anchor first.
+    const scene = new Scene(t, { releaseDelayMs: 1500 });
+    const [alice, bob, carol] = await scene.fullMesh("alice", "bob", "carol");
+    assert.ok(alice && bob && carol);
+    await alice.leave();
+    assert.ok(scene.net.broker.isRegistered(scene.anchorId), "the old registration lingers");
+    await scene.settled("bob to hold the anchor", () => scene.net.broker.ownerOf(scene.anchorId) === "bob", 500);
+    const dave = scene.meeting("dave");
+    await within("dave's join", dave.join(), 3000);
+    assert.equal(dave.hostId, "bob");
+    await scene.settled("dave to be in", () => meshComplete([bob, carol, dave]));
+  });
+
   test(
     "a newcomer whose roster names someone who just left is not held up by it",
     async (t) => {
