@@ -1,4 +1,5 @@
 import { Peer, type PeerError } from "peerjs";
+import { silentLogger, type Logger } from "./log.js";
 import type { SignalMessage } from "./protocol.js";
 
 /** Where the PeerJS broker is. Omitted fields take PeerJS's defaults (its public cloud broker). */
@@ -97,6 +98,7 @@ class PeerjsChannel implements SignalChannel {
   constructor(
     readonly id: string,
     private readonly peer: Peer,
+    private readonly log: Logger,
   ) {
     peer.socket.on("message", (envelope: BrokerEnvelope) => {
       if (typeof envelope.src !== "string") return;
@@ -124,9 +126,10 @@ class PeerjsChannel implements SignalChannel {
     });
     peer.on("error", (error: PeerError<string>) => {
       // On reconnect the broker said our id is someone else's now.
-      if (error.type === "unavailable-id") this.lose();
+      if (error.type === "unavailable-id") return this.lose();
       // Lost servers and undeliverable messages are handled by the "disconnected" handler and the
       // links' own timeouts; an EventEmitter error with no listener would throw.
+      this.log.debug(`broker error on ${this.id} (${error.type}): ${error.message}`);
     });
   }
 
@@ -183,7 +186,7 @@ class PeerjsChannel implements SignalChannel {
 }
 
 /** Registers ids at a PeerJS broker; the returned function is what the mesh calls. */
-export function peerjsOpener(options: BrokerOptions): OpenChannel {
+export function peerjsOpener(options: BrokerOptions, log: Logger = silentLogger): OpenChannel {
   return (id, timeoutMs, token) =>
     new Promise<SignalChannel>((resolve, reject) => {
       const peer = new Peer(id, { ...options, ...(token === undefined ? {} : { token }), debug: 0 });
@@ -204,7 +207,7 @@ export function peerjsOpener(options: BrokerOptions): OpenChannel {
       const succeed = (): void => {
         if (settled) return;
         finish();
-        resolve(new PeerjsChannel(id, peer));
+        resolve(new PeerjsChannel(id, peer, log));
       };
       const timer = setTimeout(() => fail("unreachable", `no answer from the broker within ${timeoutMs} ms`), timeoutMs);
       // A takeover (same id, same token) gets no OPEN from the broker: we know it worked when a
@@ -219,6 +222,8 @@ export function peerjsOpener(options: BrokerOptions): OpenChannel {
       if (token !== undefined) peer.socket.on("message", onProbe);
       peer.once("open", succeed);
       peer.on("error", (error: PeerError<string>) => {
+        if (settled) return;
+        log.debug(`registering ${id}: broker error (${error.type}): ${error.message}`);
         if (error.type === "unavailable-id") fail("id-taken", `broker id ${id} is taken`);
         else fail("unreachable", `broker error (${error.type}): ${error.message}`);
       });

@@ -15,6 +15,10 @@
  * - `unauthorized-terminate`: a participant who is not the host tried to end the meeting; it was ignored.
  * - `signaling-lost`: the connection to the broker dropped; links keep working, newcomers cannot join until it is back.
  * - `media-unavailable`: the camera or microphone could not be used (permission refused, no device, device gone).
+ * - `insecure-context`: the page is not a secure context (plain http from a LAN address), so WebCrypto or the
+ *   camera and microphone are unavailable; serve it over https or from localhost (see README).
+ * - `join-cancelled`: `leave()` was called while `join()` was still running; the join stopped and released everything.
+ * - `internal`: something failed inside meshmeet that should not have (a bug); `cause` has the original error.
  */
 export type MeshErrorCode =
   | "invalid-id"
@@ -30,7 +34,10 @@ export type MeshErrorCode =
   | "unknown-participant"
   | "unauthorized-terminate"
   | "signaling-lost"
-  | "media-unavailable";
+  | "media-unavailable"
+  | "insecure-context"
+  | "join-cancelled"
+  | "internal";
 
 /** The one error type meshmeet throws, rejects with, or emits through the `error` event. */
 export class MeshError extends Error {
@@ -50,4 +57,15 @@ export class MeshError extends Error {
 /** True when `value` is a MeshError, even one from another copy of the bundle. */
 export function isMeshError(value: unknown): value is MeshError {
   return value instanceof MeshError || (value instanceof Error && value.name === "MeshError" && "code" in value);
+}
+
+/** `what` is missing: `insecure-context` when the page is not a secure context, which is the usual reason. */
+export function insecureContext(what: string): MeshError {
+  const secure = (globalThis as { isSecureContext?: boolean }).isSecureContext;
+  return new MeshError(
+    "insecure-context",
+    secure === false
+      ? `${what} is unavailable: this page is not a secure context (serve it over https, or from localhost)`
+      : `${what} is unavailable in this environment`,
+  );
 }

@@ -1,9 +1,12 @@
 // Goodbyes and terminates wait for each link's acknowledgement, within a bound.
+import type { Timers } from "./clock.js";
 import type { Link } from "./link.js";
 import type { LinkMessage } from "./protocol.js";
 
 export class Acks {
   private readonly waiters = new Map<Link, () => void>();
+
+  constructor(private readonly timers: Timers) {}
 
   /** `link` acknowledged, or closed: either way it is no longer waited for. */
   settle(link: Link): void {
@@ -19,13 +22,14 @@ export class Acks {
     if (outstanding.size === 0) return;
     await new Promise<void>((resolve) => {
       const finish = (): void => {
-        clearTimeout(timer);
-        clearInterval(resend);
+        stopTimer();
+        stopResend();
         for (const link of outstanding) this.waiters.delete(link);
         resolve();
       };
-      const timer = setTimeout(finish, waitMs);
-      const resend = resendMs > 0 ? setInterval(() => outstanding.forEach((l) => l.send(message)), resendMs) : undefined;
+      // Cleared with its owner's timers (the meeting closed meanwhile): stop waiting.
+      const stopTimer = this.timers.after(waitMs, finish, finish);
+      const stopResend = resendMs > 0 ? this.timers.every(resendMs, () => outstanding.forEach((l) => l.send(message))) : () => undefined;
       for (const link of outstanding) {
         this.waiters.set(link, () => {
           this.waiters.delete(link);

@@ -44,8 +44,6 @@ const PER_SECOND = 200;
 /** One link to one remote participant: framing, liveness bookkeeping and its lifecycle. */
 export class Link {
   state: LinkState = "connecting";
-  /** Set once the remote participant's hello arrived. */
-  ready = false;
   /** Last time anything arrived, in ms (performance.now()). */
   lastHeard: number;
   lastSent: number;
@@ -54,6 +52,7 @@ export class Link {
   violation = false;
   private tokens = BURST;
   private refilledAt: number;
+  private helloed = false;
 
   constructor(
     /** Remote participant id (from the broker-stamped signaling source, never from a message). */
@@ -63,23 +62,23 @@ export class Link {
     readonly initiator: boolean,
     private readonly transport: LinkTransport,
     private readonly handlers: LinkHandlers,
-    now: number,
+    private readonly now: () => number,
   ) {
-    this.createdAt = this.lastHeard = this.lastSent = this.refilledAt = now;
+    this.createdAt = this.lastHeard = this.lastSent = this.refilledAt = now();
     transport.onSignal = (data) => {
       if (this.state !== "closed") handlers.signal(this, data);
     };
     transport.onOpen = () => {
       if (this.state !== "connecting") return;
       this.state = "open";
-      this.lastHeard = performance.now();
+      this.lastHeard = this.now();
       handlers.open(this);
     };
     // simple-peer may deliver the remote side's first messages before its own "connect" event
     // (it waits for ICE stats first), so data is accepted while connecting too.
     transport.onData = (text) => {
       if (this.state === "closed") return;
-      const now = performance.now();
+      const now = this.now();
       this.lastHeard = now;
       this.tokens = Math.min(BURST, this.tokens + ((now - this.refilledAt) * PER_SECOND) / 1000);
       this.refilledAt = now;
@@ -95,6 +94,16 @@ export class Link {
     };
   }
 
+  /** True once the remote participant's hello arrived (stays true after close). */
+  get ready(): boolean {
+    return this.helloed;
+  }
+
+  /** The remote participant said hello. */
+  markReady(): void {
+    this.helloed = true;
+  }
+
   /** Media: what this link sends of `kind` (null: nothing). */
   setTrack(kind: "audio" | "video", track: MediaStreamTrack | null): void {
     if (this.state !== "closed") this.transport.setTrack?.(kind, track);
@@ -106,7 +115,7 @@ export class Link {
 
   send(message: LinkMessage): boolean {
     if (this.state !== "open") return false;
-    this.lastSent = performance.now();
+    this.lastSent = this.now();
     return this.transport.send(encodeLink(message));
   }
 

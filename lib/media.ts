@@ -10,7 +10,7 @@
 // its track has arrived.
 import mitt, { type Emitter, type Handler } from "mitt";
 import { emitSafely } from "./emit.js";
-import { MeshError } from "./errors.js";
+import { MeshError, insecureContext } from "./errors.js";
 
 export type StreamKind = "audio" | "video";
 export const STREAM_KINDS: readonly StreamKind[] = ["audio", "video"];
@@ -149,6 +149,7 @@ const VIDEO_CONSTRAINTS: MediaTrackConstraints = {
 };
 
 function unavailable(what: string, error: unknown): MeshError {
+  if (error instanceof MeshError) return error;
   const e = error as { name?: string; message?: string } | undefined;
   const why = e?.name ? `${e.name}${e.message ? `: ${e.message}` : ""}` : String(error);
   return new MeshError("media-unavailable", `${what} unavailable: ${why}`, { cause: error });
@@ -267,7 +268,12 @@ export class LocalMedia {
   }
 
   private async request(audio: boolean, video: boolean): Promise<MediaStream> {
-    if (!this.getUserMedia) throw new Error("this page has no navigator.mediaDevices.getUserMedia (not a secure context?)");
+    if (!this.getUserMedia) {
+      if ((globalThis as { isSecureContext?: boolean }).isSecureContext === false) {
+        throw insecureContext("the camera and microphone (navigator.mediaDevices.getUserMedia)");
+      }
+      throw new Error("this page has no navigator.mediaDevices.getUserMedia");
+    }
     return this.getUserMedia({ audio, video: video ? VIDEO_CONSTRAINTS : false });
   }
 

@@ -1,19 +1,18 @@
 import mitt, { type Emitter, type Handler } from "mitt";
 import { util } from "peerjs";
-import { peerjsOpener, type BrokerOptions } from "./broker.js";
+import { peerjsOpener } from "./broker.js";
 import { emitSafely } from "./emit.js";
-import { MeshError } from "./errors.js";
-import { checkId, randomId } from "./ids.js";
+import { MeshError, isMeshError } from "./errors.js";
+import { Lifecycle, type MeetingState } from "./lifecycle.js";
+import type { Logger } from "./log.js";
+import { resolveConfig, type MeetingConfig } from "./meeting-config.js";
 import { Mesh, type MeetingLeftReason, type MeshConfig, type MeshEnv, type ParticipantLeftReason } from "./mesh.js";
 import { LocalMedia, ParticipantStreams, RemoteMedia, STREAM_KINDS, type ParticipantMedia, type Stream, type StreamChange, type StreamKind } from "./media.js";
 import { MAX_APP_PAYLOAD, type JsonValue } from "./protocol.js";
 import { bounded } from "./time.js";
 import { simplePeerTransports } from "./webrtc.js";
 
-export type { JsonValue, MeetingLeftReason, ParticipantLeftReason };
-
-/** Where a meeting is in its life. `reconnecting`: joined, but the broker is unreachable (links keep working). */
-export type MeetingState = "idle" | "joining" | "joined" | "reconnecting" | "leaving" | "left";
+export type { JsonValue, MeetingConfig, MeetingLeftReason, MeetingState, ParticipantLeftReason };
 
 /** One person in the meeting, local or remote; its media (streams, micOn, webcamOn, stream events) in ParticipantMedia. */
 export interface Participant extends ParticipantMedia {
@@ -49,42 +48,8 @@ export type MeetingEvents = {
   "stream-disabled": { participant: Participant; stream: Stream };
 };
 
-/** Options of {@link initMeeting}. */
-export interface MeetingConfig {
-  /** The meeting to join; everyone who uses the same id (and broker) meets. */
-  meetingId: string;
-  /** Unique within the meeting; default: random. */
-  participantId?: string;
-  /** Shown to others as `participant.displayName`; default: the participantId. */
-  name?: string;
-  /** The PeerJS broker; default: PeerJS's own defaults (its public cloud broker). */
-  broker?: BrokerOptions;
-  /** ICE servers for the links; default: PeerJS's default STUN list. Pass [] on a private network. */
-  iceServers?: RTCIceServer[];
-  /** How often each link proves it is alive, in ms (default 250). */
-  heartbeatInterval?: number;
-  /** Silence after which a participant counts as gone, in ms (default 1800). */
-  heartbeatTimeout?: number;
-  /** Bound on join(), in ms (default 15000). */
-  joinTimeout?: number;
-  /** Join with the microphone on (join() asks for it first, waiting up to 3 s for a permission prompt; default false). */
-  micEnabled?: boolean;
-  /** Join with the camera on (join() asks for it first, waiting up to 3 s for a permission prompt; default false). */
-  webcamEnabled?: boolean;
-}
-
 // How long join() waits for camera and microphone (a permission prompt) before it joins without them.
 const MEDIA_WAIT_MS = 3000;
-
-// Which state may follow which: the only way the state changes is through setState().
-const TRANSITIONS: Record<MeetingState, readonly MeetingState[]> = {
-  idle: ["joining"],
-  joining: ["joined", "idle", "left"],
-  joined: ["reconnecting", "leaving", "left"],
-  reconnecting: ["joined", "leaving", "left"],
-  leaving: ["left"],
-  left: [],
-};
 
 class ParticipantRecord extends ParticipantStreams implements Participant {
   leftReason: ParticipantLeftReason | null = null;
@@ -95,14 +60,6 @@ class ParticipantRecord extends ParticipantStreams implements Participant {
   ) {
     super();
   }
-}
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new MeshError("invalid-argument", `${name} must be a positive number of milliseconds`);
-  }
-  return value;
 }
 
 /** A meeting as one participant sees it. Create it with {@link initMeeting}. */
@@ -118,53 +75,34 @@ export class Meeting {
   private readonly emitter: Emitter<MeetingEvents> = mitt<MeetingEvents>();
   private readonly meshConfig: MeshConfig;
   private readonly env: MeshEnv;
+  private readonly log: Logger;
+  private readonly lifecycle: Lifecycle;
   // One mesh per join attempt, so a failed join can simply be retried.
   private mesh: Mesh | null = null;
-  private current: MeetingState = "idle";
   private leaving: Promise<void> | null = null;
 
-  /** @internal Use {@link initMeeting}. */
+  /** Use {@link initMeeting}. Throws `invalid-id` / `invalid-argument`. */
+  constructor(config: MeetingConfig);
+  /** @internal With the outside world replaced (unit tests). */
+  constructor(config: MeetingConfig, env: MeshEnv);
   constructor(config: MeetingConfig, env?: MeshEnv) {
-    if (typeof config !== "object" || config === null) {
-      throw new MeshError("invalid-argument", "initMeeting needs an options object with a meetingId");
-    }
-    this.meetingId = checkId("meetingId", config.meetingId);
-    const participantId = config.participantId === undefined ? randomId() : checkId("participantId", config.participantId);
-    const name = config.name ?? participantId;
-    if (typeof name !== "string" || name.length > 256) {
-      throw new MeshError("invalid-argument", "name must be a string of at most 256 characters");
-    }
-    if (config.iceServers !== undefined && !Array.isArray(config.iceServers)) {
-      throw new MeshError("invalid-argument", "iceServers must be an array of RTCIceServer");
-    }
-    const heartbeatInterval = positive("heartbeatInterval", config.heartbeatInterval, 250);
-    const heartbeatTimeout = positive("heartbeatTimeout", config.heartbeatTimeout, 1800);
-    if (heartbeatTimeout <= heartbeatInterval) {
-      throw new MeshError("invalid-argument", "heartbeatTimeout must be longer than heartbeatInterval");
-    }
-    const joinTimeout = positive("joinTimeout", config.joinTimeout, 15000);
-    for (const option of ["micEnabled", "webcamEnabled"] as const) {
-      if (config[option] !== undefined && typeof config[option] !== "boolean") {
-        throw new MeshError("invalid-argument", `${option} must be true or false`);
-      }
-    }
-    this.wants = { mic: config.micEnabled === true, cam: config.webcamEnabled === true };
-    this.localParticipant = this.local = new ParticipantRecord(participantId, name, true);
+    const resolved = resolveConfig(config);
+    this.meshConfig = resolved.mesh;
+    this.meetingId = resolved.mesh.meetingId;
+    this.wants = resolved.wants;
+    this.log = resolved.log;
+    this.lifecycle = new Lifecycle(this.log, env?.strict ?? false);
+    this.lifecycle.onChange((state) => this.emit("meeting-state-changed", { state }));
+    this.localParticipant = this.local = new ParticipantRecord(resolved.mesh.participantId, resolved.mesh.name, true);
     this.media.onEnded = (kind, error) => {
       this.localMediaChanged(kind);
       this.emit("error", error);
     };
-    const iceServers = config.iceServers ?? util.defaultConfig.iceServers ?? [];
-    this.meshConfig = {
-      meetingId: this.meetingId,
-      participantId,
-      name,
-      heartbeatInterval,
-      heartbeatTimeout,
-      joinTimeout,
-      linkTimeout: 10000,
+    const iceServers = resolved.iceServers ?? util.defaultConfig.iceServers ?? [];
+    this.env = env ?? {
+      openChannel: peerjsOpener(resolved.broker, this.log),
+      createTransport: simplePeerTransports(iceServers, this.log),
     };
-    this.env = env ?? { openChannel: peerjsOpener(config.broker ?? {}), createTransport: simplePeerTransports(iceServers) };
     // Lets a test kit (meshmeet/testing) or devtools observe every meeting of a page, with no app changes.
     (globalThis as { __MESHMEET_HOOK__?: { register(meeting: Meeting): void } }).__MESHMEET_HOOK__?.register(this);
   }
@@ -176,7 +114,7 @@ export class Meeting {
 
   /** The current host's participant id; null before join() resolved. */
   get hostId(): string | null {
-    return this.current === "idle" || this.current === "joining" ? null : (this.mesh?.hostId ?? null);
+    return this.lifecycle.is("idle", "joining") ? null : (this.mesh?.hostId ?? null);
   }
 
   get isHost(): boolean {
@@ -184,7 +122,7 @@ export class Meeting {
   }
 
   get state(): MeetingState {
-    return this.current;
+    return this.lifecycle.state;
   }
 
   on<K extends keyof MeetingEvents>(type: K, handler: Handler<MeetingEvents[K]>): void {
@@ -202,13 +140,17 @@ export class Meeting {
    * A failed join leaves the meeting `idle`, so join() may be called again.
    */
   async join(): Promise<void> {
-    if (this.current !== "idle") {
+    if (!this.lifecycle.is("idle")) {
       throw new MeshError(
         "already-joined",
-        this.current === "left" ? "this meeting is over; create a new one with initMeeting()" : `already ${this.current}`,
+        this.lifecycle.is("left") ? "this meeting is over; create a new one with initMeeting()" : `already ${this.state}`,
       );
     }
-    this.setState("joining");
+    this.lifecycle.to("joining");
+    const mesh = new Mesh(this.meshConfig, this.env, { lifecycle: this.lifecycle, log: this.log });
+    mesh.media = this.media;
+    this.mesh = mesh;
+    this.wireMesh(mesh);
     // Camera and microphone first, so that they ride in the first offer of every link. Missing media
     // does not stop the join: each failure is an `error` event (media-unavailable). Nor does a
     // permission prompt nobody answers: after MEDIA_WAIT_MS we join without, and the media follows
@@ -221,21 +163,21 @@ export class Meeting {
       });
       await bounded(acquired, MEDIA_WAIT_MS);
     }
-    const mesh = new Mesh(this.meshConfig, this.env);
-    mesh.media = this.media;
-    this.mesh = mesh;
-    this.wireMesh(mesh);
     try {
+      // leave() while we waited for media: the mesh has already closed.
+      if (!this.lifecycle.is("joining")) throw new MeshError("join-cancelled", "leave() was called before join() completed");
       await mesh.join();
     } catch (error) {
-      const failure = error instanceof MeshError ? error : new MeshError("broker-unreachable", String(error), { cause: error });
-      this.mesh = null;
-      this.releaseMedia();
-      this.remote.clear();
-      this.setState(failure.code === "meeting-ended" ? "left" : "idle");
+      const failure = isMeshError(error) ? error : new MeshError("internal", `join failed: ${String(error)}`, { cause: error });
+      // A cancelled join ends like a leave (the mesh closes and meeting-left follows); any other
+      // failure leaves the meeting idle for another try.
+      if (failure.code !== "join-cancelled") {
+        this.mesh = null;
+        this.releaseMedia();
+        this.remote.clear();
+      }
       throw failure;
     }
-    this.setState("joined");
     globalThis.addEventListener?.("pagehide", this.onPageHide);
     this.emit("meeting-joined", { meetingId: this.meetingId, hostId: mesh.hostId ?? this.localParticipant.id });
   }
@@ -243,15 +185,15 @@ export class Meeting {
   /**
    * Leaves the meeting; everyone else stays. Says goodbye on every link (naming the next host if we are
    * host), then closes our links and our broker registration. Emits `meeting-left` with reason `left`.
-   * Rejects with `not-joined` before join() resolved; once left, calling it again does nothing.
+   * During join() it cancels the join (join() rejects with `join-cancelled`) and still ends in
+   * `meeting-left`. Rejects with `not-joined` before join() was called; once left, calling it again does nothing.
    */
   leave(): Promise<void> {
-    if (this.current === "leaving" || this.current === "left") return this.leaving ?? Promise.resolve();
-    if (this.current !== "joined" && this.current !== "reconnecting") {
-      return Promise.reject(new MeshError("not-joined", "leave() needs a joined meeting; join() has not resolved"));
+    if (this.lifecycle.is("leaving", "left")) return this.leaving ?? Promise.resolve();
+    if (!this.mesh || !(this.lifecycle.inMeeting || this.lifecycle.is("joining"))) {
+      return Promise.reject(new MeshError("not-joined", "leave() needs a meeting that is joining or joined"));
     }
-    this.setState("leaving");
-    this.leaving = this.mesh?.leave() ?? Promise.resolve();
+    this.leaving = this.mesh.leave();
     return this.leaving;
   }
 
@@ -261,19 +203,18 @@ export class Meeting {
    * is sent. Rejects with `not-joined` before join() resolved.
    */
   end(): Promise<void> {
-    if (this.current === "leaving" || this.current === "left") {
+    if (this.lifecycle.is("leaving", "left")) {
       return Promise.reject(new MeshError("not-joined", "this meeting is already over for us"));
     }
-    if (this.current !== "joined" && this.current !== "reconnecting") {
+    const mesh = this.mesh;
+    if (!mesh || !this.lifecycle.inMeeting) {
       return Promise.reject(new MeshError("not-joined", "end() needs a joined meeting; join() has not resolved"));
     }
-    const mesh = this.mesh;
-    if (!mesh?.mayEnd) {
+    if (!mesh.mayEnd) {
       return Promise.reject(
-        new MeshError("not-host", `only the host (${mesh?.hostId}) or the last participant left may end the meeting`),
+        new MeshError("not-host", `only the host (${mesh.hostId}) or the last participant left may end the meeting`),
       );
     }
-    this.setState("leaving");
     this.leaving = mesh.end();
     return this.leaving;
   }
@@ -285,7 +226,7 @@ export class Meeting {
    */
   send(payload: JsonValue, options?: { to?: string }): void {
     const mesh = this.mesh;
-    if (!mesh || (this.current !== "joined" && this.current !== "reconnecting")) {
+    if (!mesh || !this.lifecycle.inMeeting) {
       throw new MeshError("not-joined", "send() needs a joined meeting");
     }
     let encoded: string | undefined;
@@ -334,14 +275,14 @@ export class Meeting {
   }
 
   private mustBeIn(method: string): void {
-    if (this.current !== "joined" && this.current !== "reconnecting") {
+    if (!this.lifecycle.inMeeting) {
       throw new MeshError("not-joined", `${method}() needs a joined meeting`);
     }
   }
 
   // Our media changed: tell the links and the others, and update our own streams.
   private localMediaChanged(kind: StreamKind): void {
-    if (this.current === "left") this.media.stop();
+    if (this.lifecycle.is("left")) this.media.stop();
     this.mesh?.mediaChanged(kind);
     this.applyStreams(this.local, this.media.track(kind), kind);
   }
@@ -369,8 +310,6 @@ export class Meeting {
 
   // Closing or reloading the tab: say goodbye at once, so others see us leave rather than vanish.
   private readonly onPageHide = (): void => {
-    if (this.current !== "joined" && this.current !== "reconnecting") return;
-    this.setState("leaving");
     this.mesh?.leaveNow();
   };
 
@@ -382,7 +321,7 @@ export class Meeting {
       if (replaced) this.emitStreams(replaced, replaced.clearStreams());
       this.remote.set(member.id, participant);
       // Members who were there before us are listed by meeting-joined, not announced one by one.
-      if (this.current !== "joining" && !replaced) this.emit("participant-joined", participant);
+      if (!this.lifecycle.is("joining") && !replaced) this.emit("participant-joined", participant);
       this.syncRemote(member.id);
     });
     events.on("member-track", ({ id, track }) => {
@@ -400,39 +339,23 @@ export class Meeting {
       this.remoteMedia.forget(member.id);
       this.emitStreams(participant, participant.clearStreams());
       participant.leftReason = reason;
-      if (this.current !== "joining") this.emit("participant-left", participant);
+      if (!this.lifecycle.is("joining")) this.emit("participant-left", participant);
     });
     events.on("member-message", ({ member, payload, direct }) => {
       const participant = this.remote.get(member.id);
       if (participant) this.emit("message", { participant, payload, direct });
     });
     events.on("host-changed", ({ hostId }) => {
-      if (this.current !== "joining") this.emit("host-changed", { hostId });
-    });
-    events.on("signaling", ({ up }) => {
-      if (up && this.current === "reconnecting") this.setState("joined");
-      else if (!up && this.current === "joined") {
-        this.setState("reconnecting");
-        this.emit("error", new MeshError("signaling-lost", "lost the broker; links keep working, newcomers wait"));
-      }
+      if (!this.lifecycle.is("joining")) this.emit("host-changed", { hostId });
     });
     events.on("error", (error) => this.emit("error", error));
     events.on("closed", ({ reason }) => {
-      if (this.current === "left") return;
       this.releaseMedia();
       // Out of the meeting, nobody is "in it" with us any more; no participant-left for each of them.
       this.remote.clear();
       globalThis.removeEventListener?.("pagehide", this.onPageHide);
-      this.setState("left");
       this.emit("meeting-left", { reason });
     });
-  }
-
-  // The one place the state changes; refuses any transition the table does not list.
-  private setState(next: MeetingState): void {
-    if (!TRANSITIONS[this.current].includes(next)) return;
-    this.current = next;
-    this.emit("meeting-state-changed", { state: next });
   }
 
   private emit<K extends keyof MeetingEvents>(type: K, payload: MeetingEvents[K]): void {

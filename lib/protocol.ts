@@ -70,10 +70,10 @@ export type LinkMessageType = LinkMessage["t"];
 export type SignalData = Record<string, unknown>;
 
 export type SignalMessage =
-  /** Newcomer -> anchor: let me in. */
-  | { mm: 1; t: "knock"; name: string }
-  /** Anchor -> newcomer: your join number and whom to link with. */
-  | { mm: 1; t: "welcome"; hostId: string; seq: number; members: { id: string; seq: number }[] }
+  /** Newcomer -> anchor: let me in. `nonce` is echoed in the welcome, which answers this knock only. */
+  | { mm: 1; t: "knock"; name: string; nonce: string }
+  /** Anchor -> newcomer: your join number and whom to link with; `nonce` is the knock's. */
+  | { mm: 1; t: "welcome"; nonce: string; hostId: string; seq: number; members: { id: string; seq: number }[] }
   /** Participant -> participant: WebRTC signaling for one link instance. */
   | { mm: 1; t: "signal"; link: string; data: SignalData };
 
@@ -95,6 +95,10 @@ function isKey(value: unknown): value is string {
 }
 function isSig(value: unknown): value is string {
   return typeof value === "string" && /^[A-Za-z0-9_-]{86}$/.test(value);
+}
+// Request nonces: letters and digits, long enough not to be guessed.
+function isNonce(value: unknown): value is string {
+  return typeof value === "string" && /^[A-Za-z0-9]{8,64}$/.test(value);
 }
 function isSeq(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
@@ -223,19 +227,19 @@ export function parseSignal(payload: unknown): SignalMessage | null {
   if (size > MAX_SIGNAL_MESSAGE) return null;
   switch (payload["t"]) {
     case "knock": {
-      const { name } = payload;
-      return isStr(name, MAX_NAME) ? { mm: 1, t: "knock", name } : null;
+      const { name, nonce } = payload;
+      return isStr(name, MAX_NAME) && isNonce(nonce) ? { mm: 1, t: "knock", name, nonce } : null;
     }
     case "welcome": {
-      const { hostId, seq, members } = payload;
-      if (!isStr(hostId, MAX_TOKEN) || !isSeq(seq) || !Array.isArray(members) || members.length > MAX_MEMBERS)
+      const { nonce, hostId, seq, members } = payload;
+      if (!isNonce(nonce) || !isStr(hostId, MAX_TOKEN) || !isSeq(seq) || !Array.isArray(members) || members.length > MAX_MEMBERS)
         return null;
       const clean: { id: string; seq: number }[] = [];
       for (const entry of members as unknown[]) {
         if (!isObj(entry) || !isStr(entry["id"], MAX_TOKEN) || !isSeq(entry["seq"])) return null;
         clean.push({ id: entry["id"], seq: entry["seq"] });
       }
-      return { mm: 1, t: "welcome", hostId, seq, members: clean };
+      return { mm: 1, t: "welcome", nonce, hostId, seq, members: clean };
     }
     case "signal": {
       const { link } = payload;

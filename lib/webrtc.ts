@@ -2,6 +2,7 @@
 // bundle needs no Node polyfills.
 import SimplePeer from "simple-peer/simplepeer.min.js";
 import type { CreateTransport, LinkTransport } from "./link.js";
+import { silentLogger, type Logger } from "./log.js";
 import type { SignalData } from "./protocol.js";
 
 const decoder = new TextDecoder();
@@ -17,7 +18,7 @@ type Kind = "audio" | "video";
  * the other kind, and the remote keeps one receiving track per kind. removeTrack + renegotiation would
  * cost a round trip per toggle and end the remote track each time.
  */
-export function simplePeerTransports(iceServers: RTCIceServer[]): CreateTransport {
+export function simplePeerTransports(iceServers: RTCIceServer[], log: Logger = silentLogger): CreateTransport {
   return (initiator) => {
     const peer = new SimplePeer({ initiator, trickle: true, config: { iceServers } });
     // The stream our tracks are sent in (its id travels in the SDP, so the remote gets both kinds in one).
@@ -32,8 +33,9 @@ export function simplePeerTransports(iceServers: RTCIceServer[]): CreateTranspor
       signal(data: SignalData) {
         try {
           peer.signal(data as unknown as SimplePeer.SignalData);
-        } catch {
+        } catch (error) {
           // A signal simple-peer cannot use (e.g. after destroy) must not reach the app.
+          log.debug("a link signal could not be used", error);
         }
       },
       send(text) {
@@ -41,7 +43,8 @@ export function simplePeerTransports(iceServers: RTCIceServer[]): CreateTranspor
         try {
           peer.send(text);
           return true;
-        } catch {
+        } catch (error) {
+          log.debug("a link message could not be sent", error);
           return false;
         }
       },
@@ -64,7 +67,7 @@ export function simplePeerTransports(iceServers: RTCIceServer[]): CreateTranspor
             entry.current = track;
             // Straight to the sender, so a failure (e.g. the connection closed meanwhile) is caught here;
             // simple-peer's own replaceTrack leaves its promise unhandled.
-            if (entry.sender) void entry.sender.replaceTrack(track).catch(() => undefined);
+            if (entry.sender) void entry.sender.replaceTrack(track).catch((error: unknown) => log.debug("replaceTrack failed", error));
             else peer.replaceTrack(entry.key, track as MediaStreamTrack, outStream as MediaStream);
           } else if (track) {
             outStream ??= new MediaStream();
@@ -73,8 +76,9 @@ export function simplePeerTransports(iceServers: RTCIceServer[]): CreateTranspor
             const map = (peer as unknown as { _senderMap?: Map<MediaStreamTrack, Map<MediaStream, RTCRtpSender>> })._senderMap;
             senders.set(kind, { key: track, sender: map?.get(track)?.get(outStream) ?? null, current: track });
           }
-        } catch {
+        } catch (error) {
           // A link being torn down: its media no longer matters.
+          log.debug("setting a track failed", error);
         }
       },
     };
@@ -85,8 +89,8 @@ export function simplePeerTransports(iceServers: RTCIceServer[]): CreateTranspor
       transport.onData?.(typeof chunk === "string" ? chunk : decoder.decode(chunk)),
     );
     peer.on("close", () => transport.onClose?.());
-    // simple-peer emits "error" then "close"; without a listener the emitter would throw.
-    peer.on("error", () => undefined);
+    // simple-peer emits "error" then "close" (which ends the link); without a listener the emitter would throw.
+    peer.on("error", (error: Error & { code?: string }) => log.info(`link error (${error.code ?? error.name}): ${error.message}`));
     return transport;
   };
 }

@@ -51,7 +51,7 @@ class Hostile {
           if (from) this.links.get(from)?.signal(p["data"] as SimplePeer.SignalData);
         }
       });
-      peer.socket.send({ type: "ANSWER", dst: anchorBrokerId(options.meetingId), payload: { mm: 1, t: "knock", name: "Mallory" } });
+      peer.socket.send({ type: "ANSWER", dst: anchorBrokerId(options.meetingId), payload: { mm: 1, t: "knock", name: "Mallory", nonce: "mallory0knock1" } });
     });
     this.hostId = welcome.hostId;
     const opened = welcome.members.map((member) => this.link(member.id, welcome.seq));

@@ -418,7 +418,7 @@ export class FakeNetwork {
 
   /** The MeshEnv one participant gets; `owner` names it for crash(). */
   env(owner: string): MeshEnv {
-    return { openChannel: this.broker.opener(owner), createTransport: this.transports.factory(owner) };
+    return { openChannel: this.broker.opener(owner), createTransport: this.transports.factory(owner), strict: true };
   }
 
   /**

@@ -282,7 +282,7 @@ describe("leave()", () => {
     assert.equal(scene.events(alice, "participant-left").length, 1);
   });
 
-  test("leave() and end() before join() resolved reject with not-joined and send nothing", async (t) => {
+  test("leave() and end() before join() was called reject with not-joined and send nothing", async (t) => {
     const scene = new Scene(t);
     const alice = scene.meeting("alice");
     assert.equal(codeOf(await rejection(alice.leave())), "not-joined");
@@ -296,13 +296,40 @@ describe("leave()", () => {
     const bob = scene.meeting("bob");
     const joining = bob.join();
     assert.equal(bob.state, "joining");
-    assert.equal(codeOf(await rejection(bob.leave())), "not-joined");
-    assert.equal(codeOf(await rejection(bob.end())), "not-joined");
+    assert.equal(codeOf(await rejection(bob.end())), "not-joined", "end() needs a joined meeting");
     await within("bob's join", joining, 3000);
     assert.equal(bob.state, "joined");
     await scene.settled("alice and bob to meet", () => meshComplete([alice, bob]));
     assert.deepEqual(scene.events(bob, "meeting-left"), []);
   });
+
+  // A React view that unmounts while join() runs calls leave(): the join must stop, not race it.
+  for (const when of ["at once", "once bob offers alice a link"] as const) {
+    test(`leave() during join() cancels the join (${when}): join-cancelled, meeting-left, nothing left behind`, async (t) => {
+      const scene = new Scene(t);
+      const [alice] = await scene.joinInOrder("alice");
+      assert.ok(alice);
+      const bob = scene.meeting("bob");
+      const leaving = when === "at once" ? null : scene.onFirstSignal("bob", "alice", () => bob.leave());
+      const joining = bob.join();
+      const left = leaving === null ? bob.leave() : null;
+      const error = await rejection(joining, 3000);
+      assert.equal(codeOf(error), "join-cancelled");
+      await within("bob's leave()", left ?? leaving?.() ?? Promise.reject(new Error("bob never offered")), 3000);
+      assert.equal(bob.state, "left");
+      assert.deepEqual(scene.events(bob, "meeting-left"), [{ reason: "left" }]);
+      assert.deepEqual(scene.events(bob, "meeting-joined"), []);
+      assert.deepEqual(
+        scene.events(bob, "meeting-state-changed").map((e) => e.state),
+        ["joining", "leaving", "left"],
+      );
+      await scene.settled("bob's registration and links to be gone", () =>
+        !scene.net.broker.registeredIds().includes(scene.selfBrokerId("bob")) && seen(alice).length === 0,
+      );
+      assert.equal(alice.state, "joined");
+      assert.equal(codeOf(await rejection(bob.join())), "already-joined", "a left meeting stays left");
+    });
+  }
 });
 
 describe("end()", () => {

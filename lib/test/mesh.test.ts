@@ -190,14 +190,14 @@ describe("hostile and malformed input", () => {
     const sent: [string, string, unknown][] = [
       [bobId, aliceId, "text"],
       [bobId, aliceId, { mm: 1, t: "signal", link: "", data: { type: "offer", sdp: "fake:x" } }],
-      [bobId, aliceId, { mm: 1, t: "knock", name: "bob" }], // a knock belongs on the anchor
+      [bobId, aliceId, { mm: 1, t: "knock", name: "bob", nonce: "n0nce0001" }], // a knock belongs on the anchor
       [strangerId, aliceId, { mm: 1, t: "signal", link: "l1", data: { type: "offer", sdp: "fake:x" } }],
-      [strangerId, scene.anchorId, { mm: 1, t: "knock", name: "eve" }],
-      [bobId, scene.anchorId, { mm: 1, t: "welcome", hostId: "bob", seq: 0, members: [] }],
+      [strangerId, scene.anchorId, { mm: 1, t: "knock", name: "eve", nonce: "n0nce0002" }],
+      [bobId, scene.anchorId, { mm: 1, t: "welcome", nonce: "n0nce0003", hostId: "bob", seq: 0, members: [] }],
     ];
     for (const [src, dst, payload] of sent) broker.inject(src, dst, payload);
     // A welcome that does not come from the anchor is ignored outright.
-    broker.inject(bobId, aliceId, { mm: 1, t: "welcome", hostId: "bob", seq: 9, members: [] });
+    broker.inject(bobId, aliceId, { mm: 1, t: "welcome", nonce: "n0nce0004", hostId: "bob", seq: 9, members: [] });
     await quietPeriod(100);
     const droppedTotal = [...alice.dropped.values()].reduce((a, b) => a + b, 0);
     assert.equal(droppedTotal, sent.length);

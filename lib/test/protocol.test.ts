@@ -252,18 +252,18 @@ describe("parseSignal", () => {
   const signal = (data: unknown): unknown => ({ mm: 1, t: "signal", link: "link1", data });
 
   const good: [string, unknown, SignalMessage][] = [
-    ["a knock", { mm: 1, t: "knock", name: "Ann" }, { mm: 1, t: "knock", name: "Ann" }],
-    ["a knock with an empty name", { mm: 1, t: "knock", name: "" }, { mm: 1, t: "knock", name: "" }],
+    ["a knock", { mm: 1, t: "knock", name: "Ann", nonce: "n0nce0001" }, { mm: 1, t: "knock", name: "Ann", nonce: "n0nce0001" }],
+    ["a knock with an empty name", { mm: 1, t: "knock", name: "", nonce: "n0nce0001" }, { mm: 1, t: "knock", name: "", nonce: "n0nce0001" }],
     [
       "a welcome",
-      { mm: 1, t: "welcome", hostId: "h", seq: 3, members: [{ id: "h", seq: 0 }, { id: "b", seq: 2 }] },
-      { mm: 1, t: "welcome", hostId: "h", seq: 3, members: [{ id: "h", seq: 0 }, { id: "b", seq: 2 }] },
+      { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 3, members: [{ id: "h", seq: 0 }, { id: "b", seq: 2 }] },
+      { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 3, members: [{ id: "h", seq: 0 }, { id: "b", seq: 2 }] },
     ],
-    ["a welcome with no members", { mm: 1, t: "welcome", hostId: "h", seq: 1, members: [] }, { mm: 1, t: "welcome", hostId: "h", seq: 1, members: [] }],
+    ["a welcome with no members", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [] }, { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [] }],
     [
       "a welcome with 256 members",
-      { mm: 1, t: "welcome", hostId: "h", seq: 1, members: Array.from({ length: 256 }, (_, i) => ({ id: `m${i}`, seq: i })) },
-      { mm: 1, t: "welcome", hostId: "h", seq: 1, members: Array.from({ length: 256 }, (_, i) => ({ id: `m${i}`, seq: i })) },
+      { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: Array.from({ length: 256 }, (_, i) => ({ id: `m${i}`, seq: i })) },
+      { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: Array.from({ length: 256 }, (_, i) => ({ id: `m${i}`, seq: i })) },
     ],
     ["an offer", signal(offer), { mm: 1, t: "signal", link: "link1", data: offer }],
     ["an answer", signal(answer), { mm: 1, t: "signal", link: "link1", data: answer }],
@@ -284,7 +284,7 @@ describe("parseSignal", () => {
       signal({ type: "transceiverRequest", transceiverRequest: { kind: "video", init: {} } }),
       { mm: 1, t: "signal", link: "link1", data: { type: "transceiverRequest", transceiverRequest: { kind: "video", init: {} } } },
     ],
-    ["a knock with extra fields (dropped)", { mm: 1, t: "knock", name: "a", isHost: true }, { mm: 1, t: "knock", name: "a" }],
+    ["a knock with extra fields (dropped)", { mm: 1, t: "knock", name: "a", nonce: "n0nce0001", isHost: true }, { mm: 1, t: "knock", name: "a", nonce: "n0nce0001" }],
     ["an offer with extra fields (dropped)", signal({ ...offer, evil: "x" }), { mm: 1, t: "signal", link: "link1", data: offer }],
   ];
   for (const [label, payload, expected] of good) {
@@ -293,32 +293,35 @@ describe("parseSignal", () => {
     });
   }
 
-  const cyclic: Record<string, unknown> = { mm: 1, t: "knock", name: "a" };
+  const cyclic: Record<string, unknown> = { mm: 1, t: "knock", nonce: "n0nce0001", name: "a" };
   cyclic["self"] = cyclic;
   const bad: [string, unknown][] = [
     ["null", null],
     ["undefined", undefined],
-    ["text", json({ mm: 1, t: "knock", name: "a" })],
+    ["text", json({ mm: 1, t: "knock", nonce: "n0nce0001", name: "a" })],
     ["a number", 1],
-    ["an array", [{ mm: 1, t: "knock", name: "a" }]],
-    ["no mm marker (someone else's message)", { t: "knock", name: "a" }],
-    ["mm 2", { mm: 2, t: "knock", name: "a" }],
-    ["mm as text", { mm: "1", t: "knock", name: "a" }],
+    ["an array", [{ mm: 1, t: "knock", nonce: "n0nce0001", name: "a" }]],
+    ["no mm marker (someone else's message)", { t: "knock", nonce: "n0nce0001", name: "a" }],
+    ["mm 2", { mm: 2, t: "knock", nonce: "n0nce0001", name: "a" }],
+    ["mm as text", { mm: "1", t: "knock", nonce: "n0nce0001", name: "a" }],
     ["unknown type", { mm: 1, t: "kick", name: "a" }],
     ["no type", { mm: 1, name: "a" }],
-    ["knock, name too long", { mm: 1, t: "knock", name: "n".repeat(257) }],
-    ["knock, name a number", { mm: 1, t: "knock", name: 1 }],
-    ["knock, no name", { mm: 1, t: "knock" }],
-    ["welcome, members not an array", { mm: 1, t: "welcome", hostId: "h", seq: 1, members: { 0: { id: "h", seq: 0 } } }],
-    ["welcome, a member is an array", { mm: 1, t: "welcome", hostId: "h", seq: 1, members: [["h", 0]] }],
-    ["welcome, a member with negative seq", { mm: 1, t: "welcome", hostId: "h", seq: 1, members: [{ id: "h", seq: -1 }] }],
-    ["welcome, a member with float seq", { mm: 1, t: "welcome", hostId: "h", seq: 1, members: [{ id: "h", seq: 0.5 }] }],
-    ["welcome, a member with no id", { mm: 1, t: "welcome", hostId: "h", seq: 1, members: [{ seq: 0 }] }],
-    ["welcome, seq as text", { mm: 1, t: "welcome", hostId: "h", seq: "1", members: [] }],
-    ["welcome, negative seq", { mm: 1, t: "welcome", hostId: "h", seq: -1, members: [] }],
-    ["welcome, hostId too long", { mm: 1, t: "welcome", hostId: "h".repeat(129), seq: 1, members: [] }],
-    ["welcome, hostId null", { mm: 1, t: "welcome", hostId: null, seq: 1, members: [] }],
-    ["welcome, 257 members", { mm: 1, t: "welcome", hostId: "h", seq: 1, members: Array.from({ length: 257 }, (_, i) => ({ id: `m${i}`, seq: i })) }],
+    ["knock, name too long", { mm: 1, t: "knock", nonce: "n0nce0001", name: "n".repeat(257) }],
+    ["knock, name a number", { mm: 1, t: "knock", nonce: "n0nce0001", name: 1 }],
+    ["knock, no nonce", { mm: 1, t: "knock", name: "a" }],
+    ["knock, nonce too short", { mm: 1, t: "knock", name: "a", nonce: "abc" }],
+    ["welcome, no nonce", { mm: 1, t: "welcome", hostId: "h", seq: 1, members: [] }],
+    ["knock, no name", { mm: 1, t: "knock", nonce: "n0nce0001" }],
+    ["welcome, members not an array", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: { 0: { id: "h", seq: 0 } } }],
+    ["welcome, a member is an array", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [["h", 0]] }],
+    ["welcome, a member with negative seq", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [{ id: "h", seq: -1 }] }],
+    ["welcome, a member with float seq", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [{ id: "h", seq: 0.5 }] }],
+    ["welcome, a member with no id", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [{ seq: 0 }] }],
+    ["welcome, seq as text", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: "1", members: [] }],
+    ["welcome, negative seq", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: -1, members: [] }],
+    ["welcome, hostId too long", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h".repeat(129), seq: 1, members: [] }],
+    ["welcome, hostId null", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: null, seq: 1, members: [] }],
+    ["welcome, 257 members", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: Array.from({ length: 257 }, (_, i) => ({ id: `m${i}`, seq: i })) }],
     ["signal, empty link id", { mm: 1, t: "signal", link: "", data: offer }],
     ["signal, no link id", { mm: 1, t: "signal", data: offer }],
     ["signal, link id a number", { mm: 1, t: "signal", link: 1, data: offer }],
@@ -338,7 +341,7 @@ describe("parseSignal", () => {
     ["transceiverRequest of unknown kind", signal({ type: "transceiverRequest", transceiverRequest: { kind: "text" } })],
     ["transceiverRequest without request", signal({ type: "transceiverRequest" })],
     ["an oversize offer", signal({ type: "offer", sdp: "s".repeat(MAX_SIGNAL_MESSAGE) })],
-    ["a payload JSON cannot encode (BigInt)", { mm: 1, t: "knock", name: "a", n: BigInt(1) }],
+    ["a payload JSON cannot encode (BigInt)", { mm: 1, t: "knock", nonce: "n0nce0001", name: "a", n: BigInt(1) }],
     ["a cyclic payload", cyclic],
     ["fields only on the prototype", JSON.parse('{"__proto__":{"mm":1,"t":"knock","name":"a"}}') as unknown],
   ];
@@ -370,7 +373,7 @@ describe("parseSignal", () => {
   });
 
   test("welcome members are rebuilt: extra member fields are dropped", () => {
-    const parsed = parseSignal({ mm: 1, t: "welcome", hostId: "h", seq: 1, members: [{ id: "h", seq: 0, admin: true }] });
-    assert.deepEqual(parsed, { mm: 1, t: "welcome", hostId: "h", seq: 1, members: [{ id: "h", seq: 0 }] });
+    const parsed = parseSignal({ mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [{ id: "h", seq: 0, admin: true }] });
+    assert.deepEqual(parsed, { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [{ id: "h", seq: 0 }] });
   });
 });

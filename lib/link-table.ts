@@ -1,0 +1,253 @@
+// The links of one participant: one per remote participant, how they are started and answered through
+// the broker (offer glare, stale signals), offered again when they never open, and given up when silent.
+// Membership is not decided here: the coordinator hears about links and decides who is in.
+import type { Cancel, Timers } from "./clock.js";
+import { Link, type CreateTransport } from "./link.js";
+import type { Logger } from "./log.js";
+import type { LinkMessage, SignalData, SignalMessage } from "./protocol.js";
+import { randomId } from "./ids.js";
+
+export interface LinkTableConfig {
+  /** Our broker id: the lower one wins when both sides offer at once. */
+  selfBrokerId: string;
+  heartbeatInterval: number;
+  heartbeatTimeout: number;
+  /** How long a link may take to open and say hello before it is given up. */
+  linkTimeout: number;
+}
+
+/** What the table needs from around it. */
+export interface LinkTableDeps {
+  timers: Timers;
+  log: Logger;
+  createTransport: CreateTransport;
+  /** Broker id of a participant. */
+  brokerIdOf(id: string): string;
+  /** Sends a signal message through our broker registration. */
+  sendViaBroker(dst: string, message: SignalMessage): void;
+  open(link: Link): void;
+  message(link: Link, message: LinkMessage): void;
+  /** A link closed; `current` when it was the link to its participant (not one already replaced). */
+  closed(link: Link, current: boolean): void;
+  track(link: Link, track: MediaStreamTrack): void;
+  /** A link was created (before its first offer): the place to attach media. */
+  created(link: Link): void;
+}
+
+// A link we offered to a member that never opened (a lost signal, ICE that failed) is offered again,
+// this many times, this long after: else the two would stay in one meeting without ever seeing each other.
+const LINK_RETRIES = 2;
+const LINK_RETRY_MS = 500;
+// Malformed messages, and messages dropped in all, after which a participant is disconnected.
+const MAX_MALFORMED = 50;
+const MAX_DROPPED = 2000;
+
+export class LinkTable {
+  /** Messages dropped (malformed, over the rate limit, or not ours), by sender. */
+  readonly dropped = new Map<string, number>();
+  private readonly links = new Map<string, Link>();
+  private readonly retries = new Map<string, number>();
+  private readonly readyWaiters = new Map<Link, () => void>();
+  private readonly retryTimers = new Map<string, Cancel>();
+  private ticker: Cancel | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly config: LinkTableConfig,
+    private readonly deps: LinkTableDeps,
+  ) {}
+
+  get(id: string): Link | undefined {
+    return this.links.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.links.has(id);
+  }
+
+  /** True when `link` is the current link to its participant (not replaced, not closed). */
+  isCurrent(link: Link): boolean {
+    return this.links.get(link.remoteId) === link;
+  }
+
+  all(): Link[] {
+    return [...this.links.values()];
+  }
+
+  /** Starts the heartbeat and link-timeout checks. */
+  start(): void {
+    this.ticker ??= this.deps.timers.every(Math.max(50, Math.floor(this.config.heartbeatInterval / 2)), () => this.tick());
+  }
+
+  /** Stops the heartbeat (links stay, e.g. while a last message goes out). */
+  stopTicking(): void {
+    this.ticker?.();
+    this.ticker = null;
+  }
+
+  /** Starts a link to `remoteId`, replacing any current one. */
+  connect(remoteId: string, initiator = true, linkId = randomId()): Link {
+    const link = new Link(
+      remoteId,
+      linkId,
+      initiator,
+      this.deps.createTransport(initiator),
+      {
+        signal: (l, data) => this.sendSignal(l, data),
+        open: (l) => this.deps.open(l),
+        message: (l, message) => this.deps.message(l, message),
+        dropped: (l, why) => this.onDropped(l, why),
+        closed: (l) => this.onClosed(l),
+        track: (l, track) => {
+          if (this.isCurrent(l)) this.deps.track(l, track);
+        },
+      },
+      () => this.deps.timers.now(),
+    );
+    this.links.set(remoteId, link);
+    this.deps.created(link);
+    return link;
+  }
+
+  /** Connects to `remoteId` unless a link to it exists. */
+  ensure(remoteId: string): Link {
+    return this.links.get(remoteId) ?? this.connect(remoteId);
+  }
+
+  /** Resolves once `link` said hello or closed. */
+  whenReady(link: Link): Promise<void> {
+    if (link.ready || link.state === "closed") return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.set(link, resolve));
+  }
+
+  /** `link`'s participant said hello: it counts as linked, and failed offers to it are forgotten. */
+  markReady(link: Link): void {
+    link.markReady();
+    this.retries.delete(link.remoteId);
+    this.wakeWaiter(link);
+  }
+
+  /** A link signal relayed by the broker from participant `from`. */
+  onSignal(from: string, linkId: string, data: SignalData): void {
+    const current = this.links.get(from);
+    if (current && current.linkId === linkId) return current.signal(data);
+    if (data["type"] !== "offer") return this.deps.log.debug(`stale signal from ${from} dropped`);
+    // Both sides offered at once: the offer from the lower broker id wins.
+    if (current && current.state === "connecting" && current.initiator && this.config.selfBrokerId < this.deps.brokerIdOf(from)) {
+      return;
+    }
+    current?.close();
+    this.connect(from, false, linkId).signal(data);
+  }
+
+  /** The broker could not deliver to `id` (gone from the broker): give an unopened link up now. */
+  undeliverable(id: string): void {
+    const link = this.links.get(id);
+    if (!link || link.ready) return;
+    this.retries.set(id, LINK_RETRIES); // offering again to someone the broker does not know is pointless
+    link.close();
+  }
+
+  /**
+   * After an offered link that never opened closed: offer again, a bounded number of times, unless
+   * `except` (the host's link failing is succession's business, not ours).
+   */
+  retry(link: Link, except: string | null): void {
+    const id = link.remoteId;
+    if (link.ready || !link.initiator || link.violation || id === except) return;
+    const tries = this.retries.get(id) ?? 0;
+    if (tries >= LINK_RETRIES) return;
+    this.retries.set(id, tries + 1);
+    this.retryTimers.get(id)?.();
+    this.retryTimers.set(
+      id,
+      this.deps.timers.after(LINK_RETRY_MS, () => {
+        this.retryTimers.delete(id);
+        if (!this.closed && !this.links.has(id)) this.connect(id);
+      }),
+    );
+  }
+
+  /** Forgets the link to `id` without reporting it (the participant said goodbye). */
+  forget(id: string): void {
+    this.links.delete(id);
+  }
+
+  /** Sends `message` on every link that said hello (or every open one with `all`); returns how many took it. */
+  broadcast(message: LinkMessage, filter: (link: Link) => boolean = (l) => l.ready): number {
+    let sent = 0;
+    for (const link of this.links.values()) if (filter(link) && link.send(message)) sent++;
+    return sent;
+  }
+
+  /** Some member's link is up and was heard from within `withinMs`. */
+  hasLiveLink(withinMs: number): boolean {
+    const now = this.deps.timers.now();
+    for (const link of this.links.values()) if (link.ready && now - link.lastHeard < withinMs) return true;
+    return false;
+  }
+
+  /** Counts a dropped message from `from` (a broker id or participant id); returns the new count. */
+  countDropped(from: string): number {
+    const count = (this.dropped.get(from) ?? 0) + 1;
+    this.dropped.set(from, count);
+    return count;
+  }
+
+  /** Closes every link; nothing is reported and nothing is offered again. */
+  closeAll(): void {
+    this.closed = true;
+    this.stopTicking();
+    for (const cancel of this.retryTimers.values()) cancel();
+    this.retryTimers.clear();
+    const links = this.all();
+    this.links.clear();
+    for (const link of links) link.close();
+  }
+
+  private sendSignal(link: Link, data: SignalData): void {
+    // Once a link is open, its own renegotiation (e.g. adding media) travels over it: no broker needed.
+    if (link.state === "open" && link.send({ v: 1, t: "signal", data })) return;
+    this.deps.sendViaBroker(this.deps.brokerIdOf(link.remoteId), { mm: 1, t: "signal", link: link.linkId, data });
+  }
+
+  // Garbage is dropped and counted; a participant that keeps sending it is cut off.
+  private onDropped(link: Link, why: "malformed" | "flood"): void {
+    const count = this.countDropped(link.remoteId);
+    this.deps.log.debug(`${why} message from ${link.remoteId} dropped (${count} so far)`);
+    if (count > (why === "malformed" ? MAX_MALFORMED : MAX_DROPPED)) {
+      this.deps.log.warn(`disconnecting ${link.remoteId}: too many ${why} messages`);
+      link.close(true);
+    }
+  }
+
+  private onClosed(link: Link): void {
+    this.wakeWaiter(link);
+    const current = this.isCurrent(link);
+    if (current) this.links.delete(link.remoteId);
+    this.deps.closed(link, current);
+  }
+
+  private wakeWaiter(link: Link): void {
+    this.readyWaiters.get(link)?.();
+    this.readyWaiters.delete(link);
+  }
+
+  private tick(): void {
+    const now = this.deps.timers.now();
+    for (const link of this.all()) {
+      const stale = now - link.createdAt > this.config.linkTimeout;
+      // Not open, or open but silent about who it is, for too long: give the link up.
+      if ((link.state !== "open" || !link.ready) && stale) {
+        this.deps.log.debug(`link to ${link.remoteId} did not come up in time`);
+        link.close();
+        continue;
+      }
+      if (link.state !== "open") continue;
+      if (now - link.lastHeard > this.config.heartbeatTimeout) {
+        this.deps.log.info(`link to ${link.remoteId} went silent`);
+        link.close();
+      } else if (now - link.lastSent >= this.config.heartbeatInterval) link.send({ v: 1, t: "ping" });
+    }
+  }
+}

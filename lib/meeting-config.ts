@@ -1,0 +1,103 @@
+// The options of initMeeting(): their types, defaults and checks. Bad options throw here, before
+// anything is created or sent.
+import type { BrokerOptions } from "./broker.js";
+import { MeshError } from "./errors.js";
+import { checkId, randomId } from "./ids.js";
+import { leveled, type Logger, type LogLevel } from "./log.js";
+import type { MeshConfig } from "./mesh.js";
+
+/** Options of {@link initMeeting}. */
+export interface MeetingConfig {
+  /** The meeting to join; everyone who uses the same id (and broker) meets. */
+  meetingId: string;
+  /** Unique within the meeting; default: random. */
+  participantId?: string;
+  /** Shown to others as `participant.displayName`; default: the participantId. */
+  name?: string;
+  /** The PeerJS broker; default: PeerJS's own defaults (its public cloud broker). */
+  broker?: BrokerOptions;
+  /** ICE servers for the links; default: PeerJS's default STUN list. Pass [] on a private network. */
+  iceServers?: RTCIceServer[];
+  /** How often each link proves it is alive, in ms (default 250). */
+  heartbeatInterval?: number;
+  /** Silence after which a participant counts as gone, in ms (default 1800). */
+  heartbeatTimeout?: number;
+  /** Bound on join(), in ms (default 15000). */
+  joinTimeout?: number;
+  /** Join with the microphone on (join() asks for it first, waiting up to 3 s for a permission prompt; default false). */
+  micEnabled?: boolean;
+  /** Join with the camera on (join() asks for it first, waiting up to 3 s for a permission prompt; default false). */
+  webcamEnabled?: boolean;
+  /**
+   * What the library tells about itself (state changes, dropped messages, errors it handled): default
+   * `silent`, or `info` when a `logger` is given.
+   */
+  logLevel?: LogLevel;
+  /** Where log lines go (default: `console`). */
+  logger?: Logger;
+}
+
+/** The options after defaults and checks. */
+export interface ResolvedConfig {
+  mesh: MeshConfig;
+  wants: { mic: boolean; cam: boolean };
+  iceServers: RTCIceServer[] | undefined;
+  broker: BrokerOptions;
+  log: Logger;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new MeshError("invalid-argument", `${name} must be a positive number of milliseconds`);
+  }
+  return value;
+}
+
+function logger(config: MeetingConfig, participantId: string): Logger {
+  const { logLevel, logger: sink } = config;
+  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) {
+    throw new MeshError("invalid-argument", `logLevel must be one of ${LOG_LEVELS.join(", ")}`);
+  }
+  const methods = ["debug", "info", "warn", "error"] as const;
+  if (sink !== undefined && (typeof sink !== "object" || sink === null || methods.some((m) => typeof sink[m] !== "function"))) {
+    throw new MeshError("invalid-argument", "logger must have debug, info, warn and error methods (console fits)");
+  }
+  return leveled(logLevel ?? (sink ? "info" : "silent"), sink ?? console, `[meshmeet ${participantId}]`);
+}
+
+/** Checks `config` and fills in defaults. Throws `invalid-id` / `invalid-argument`. */
+export function resolveConfig(config: MeetingConfig): ResolvedConfig {
+  if (typeof config !== "object" || config === null) {
+    throw new MeshError("invalid-argument", "initMeeting needs an options object with a meetingId");
+  }
+  const meetingId = checkId("meetingId", config.meetingId);
+  const participantId = config.participantId === undefined ? randomId() : checkId("participantId", config.participantId);
+  const name = config.name ?? participantId;
+  if (typeof name !== "string" || name.length > 256) {
+    throw new MeshError("invalid-argument", "name must be a string of at most 256 characters");
+  }
+  if (config.iceServers !== undefined && !Array.isArray(config.iceServers)) {
+    throw new MeshError("invalid-argument", "iceServers must be an array of RTCIceServer");
+  }
+  const heartbeatInterval = positive("heartbeatInterval", config.heartbeatInterval, 250);
+  const heartbeatTimeout = positive("heartbeatTimeout", config.heartbeatTimeout, 1800);
+  if (heartbeatTimeout <= heartbeatInterval) {
+    throw new MeshError("invalid-argument", "heartbeatTimeout must be longer than heartbeatInterval");
+  }
+  const joinTimeout = positive("joinTimeout", config.joinTimeout, 15000);
+  for (const option of ["micEnabled", "webcamEnabled"] as const) {
+    if (config[option] !== undefined && typeof config[option] !== "boolean") {
+      throw new MeshError("invalid-argument", `${option} must be true or false`);
+    }
+  }
+  return {
+    mesh: { meetingId, participantId, name, heartbeatInterval, heartbeatTimeout, joinTimeout, linkTimeout: 10000 },
+    wants: { mic: config.micEnabled === true, cam: config.webcamEnabled === true },
+    iceServers: config.iceServers,
+    broker: config.broker ?? {},
+    log: logger(config, participantId),
+  };
+}
