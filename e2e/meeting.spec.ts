@@ -91,8 +91,8 @@ test("a terminate forged by a non-host is ignored by everyone and reported", asy
   // Mallory reaches into the library's own links: the forged message goes out exactly as an honest end would.
   await mallory.page.evaluate(() => {
     const hook = (window as unknown as { __MESHMEET_HOOK__: { current(): unknown } }).__MESHMEET_HOOK__;
-    const mesh = (hook.current() as { mesh: { links: Map<string, { send(m: unknown): boolean }> } }).mesh;
-    for (const link of mesh.links.values()) link.send({ v: 1, t: "end", nonce: "forged-nonce-1" });
+    const mesh = (hook.current() as { mesh: { links: { all(): { send(m: unknown): boolean }[] } } }).mesh;
+    for (const link of mesh.links.all()) link.send({ v: 1, t: "end", nonce: "forged-nonce-1" });
   });
   for (const p of honest) {
     await p.waitFor("error", { code: "unauthorized-terminate", participantId: "mallory" });
@@ -179,22 +179,26 @@ test("an unreachable broker makes join() reject with broker-unreachable, in boun
   expect((await lonely.snapshot()).state).toBe("idle");
 });
 
-test("leave() and end() before join() resolved reject with not-joined and send nothing", async ({ mesh }) => {
+test("leave() and end() before join() reject with not-joined; leave() during join() cancels it", async ({ mesh }) => {
   const [host] = await mesh.join(1);
   const late = await mesh.open({ participantId: "late" });
   expect(await late.call("leave")).toMatchObject({ ok: false, code: "not-joined" });
   expect(await late.call("end")).toMatchObject({ ok: false, code: "not-joined" });
-  // While join() is under way, too.
+  // While join() is under way: end() is refused, leave() cancels the join (as a view that unmounts would).
   const during = await late.page.evaluate(async () => {
     const hook = (window as unknown as {
-      __MESHMEET_HOOK__: { call(m: string, a: unknown[]): Promise<{ code?: string }> };
+      __MESHMEET_HOOK__: { call(m: string, a: unknown[]): Promise<{ ok: boolean; code?: string }> };
     }).__MESHMEET_HOOK__;
     const joining = hook.call("join", []);
-    const results = [await hook.call("leave", []), await hook.call("end", []), await hook.call("join", [])];
-    await joining;
-    return results.map((r) => r.code);
+    const results = [await hook.call("end", []), await hook.call("leave", []), await hook.call("join", []), await joining];
+    return results.map((r) => r.code ?? (r.ok ? "ok" : "?"));
   });
-  expect(during).toEqual(["not-joined", "not-joined", "already-joined"]);
-  await host!.waitFor("participant-joined", { id: "late" });
-  expect((await late.snapshot()).state).toBe("joined");
+  expect(during).toEqual(["not-joined", "ok", "already-joined", "join-cancelled"]);
+  expect((await late.snapshot()).state).toBe("left");
+  await late.waitFor("meeting-left", { reason: "left" });
+  // The host goes on alone, and the cancelled participant's id is free: a new meeting object can join.
+  await expect.poll(() => host!.sees()).toEqual([]);
+  const again = await mesh.open({ participantId: "late" });
+  await again.join();
+  await mesh.fullMesh([host!, again]);
 });

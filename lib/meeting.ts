@@ -6,47 +6,14 @@ import { MeshError, isMeshError } from "./errors.js";
 import { Lifecycle, type MeetingState } from "./lifecycle.js";
 import type { Logger } from "./log.js";
 import { resolveConfig, type MeetingConfig } from "./meeting-config.js";
+import type { MeetingEvents, Participant } from "./meeting-events.js";
 import { Mesh, type MeetingLeftReason, type MeshConfig, type MeshEnv, type ParticipantLeftReason } from "./mesh.js";
-import { LocalMedia, ParticipantStreams, RemoteMedia, STREAM_KINDS, type ParticipantMedia, type Stream, type StreamChange, type StreamKind } from "./media.js";
+import { LocalMedia, ParticipantStreams, RemoteMedia, STREAM_KINDS, type StreamChange, type StreamKind } from "./media.js";
 import { MAX_APP_PAYLOAD, type JsonValue } from "./protocol.js";
 import { bounded } from "./time.js";
 import { simplePeerTransports } from "./webrtc.js";
 
-export type { JsonValue, MeetingConfig, MeetingLeftReason, MeetingState, ParticipantLeftReason };
-
-/** One person in the meeting, local or remote; its media (streams, micOn, webcamOn, stream events) in ParticipantMedia. */
-export interface Participant extends ParticipantMedia {
-  /** The participantId this participant joined with; unique within the meeting. */
-  readonly id: string;
-  /** The `name` it joined with (defaults to its id). Not unique. */
-  readonly displayName: string;
-  /** True for `meeting.localParticipant`. */
-  readonly local: boolean;
-  /** Why it left; null while it is in the meeting. */
-  readonly leftReason: ParticipantLeftReason | null;
-}
-
-/** The events a Meeting emits, each with its one payload. */
-export type MeetingEvents = {
-  /** join() completed; `participants` holds everyone already in the meeting. */
-  "meeting-joined": { meetingId: string; hostId: string };
-  /** We are out of the meeting: we left, the host ended it, or we lost every link. */
-  "meeting-left": { reason: MeetingLeftReason };
-  /** Someone joined after us. */
-  "participant-joined": Participant;
-  /** Someone is gone; `participant.leftReason` says why. */
-  "participant-left": Participant;
-  "host-changed": { hostId: string };
-  /** App data from `meeting.send()` of another participant; `direct` when it was sent to us only. */
-  message: { participant: Participant; payload: JsonValue; direct: boolean };
-  "meeting-state-changed": { state: MeetingState };
-  /** Something went wrong that did not end the meeting (e.g. a forged terminate was ignored). */
-  error: MeshError;
-  /** A participant's stream started (also emitted on the participant itself); `participant.local` for ours. */
-  "stream-enabled": { participant: Participant; stream: Stream };
-  /** A participant's stream stopped (also emitted on the participant itself). */
-  "stream-disabled": { participant: Participant; stream: Stream };
-};
+export type { JsonValue, MeetingConfig, MeetingEvents, MeetingLeftReason, MeetingState, Participant, ParticipantLeftReason };
 
 // How long join() waits for camera and microphone (a permission prompt) before it joins without them.
 const MEDIA_WAIT_MS = 3000;

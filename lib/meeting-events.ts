@@ -1,0 +1,40 @@
+// The public shapes a Meeting hands to the app: participants and the events it emits.
+import type { MeshError } from "./errors.js";
+import type { MeetingState } from "./lifecycle.js";
+import type { ParticipantMedia, Stream } from "./media.js";
+import type { MeetingLeftReason, ParticipantLeftReason } from "./mesh-types.js";
+import type { JsonValue } from "./protocol.js";
+
+/** One person in the meeting, local or remote; its media (streams, micOn, webcamOn, stream events) in ParticipantMedia. */
+export interface Participant extends ParticipantMedia {
+  /** The participantId this participant joined with; unique within the meeting. */
+  readonly id: string;
+  /** The `name` it joined with (defaults to its id). Not unique. */
+  readonly displayName: string;
+  /** True for `meeting.localParticipant`. */
+  readonly local: boolean;
+  /** Why it left; null while it is in the meeting. */
+  readonly leftReason: ParticipantLeftReason | null;
+}
+
+/** The events a Meeting emits, each with its one payload. */
+export type MeetingEvents = {
+  /** join() completed; `participants` holds everyone already in the meeting. */
+  "meeting-joined": { meetingId: string; hostId: string };
+  /** We are out of the meeting: we left, the host ended it, or we lost every link. */
+  "meeting-left": { reason: MeetingLeftReason };
+  /** Someone joined after us. */
+  "participant-joined": Participant;
+  /** Someone is gone; `participant.leftReason` says why. */
+  "participant-left": Participant;
+  "host-changed": { hostId: string };
+  /** App data from `meeting.send()` of another participant; `direct` when it was sent to us only. */
+  message: { participant: Participant; payload: JsonValue; direct: boolean };
+  "meeting-state-changed": { state: MeetingState };
+  /** Something went wrong that did not end the meeting (e.g. a forged terminate was ignored). */
+  error: MeshError;
+  /** A participant's stream started (also emitted on the participant itself); `participant.local` for ours. */
+  "stream-enabled": { participant: Participant; stream: Stream };
+  /** A participant's stream stopped (also emitted on the participant itself). */
+  "stream-disabled": { participant: Participant; stream: Stream };
+};

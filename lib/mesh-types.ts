@@ -1,0 +1,54 @@
+// The types the coordinator (mesh.ts) shares with the Meeting and the tests.
+import type { OpenChannel } from "./broker.js";
+import type { Clock } from "./clock.js";
+import type { MeshError } from "./errors.js";
+import type { Lifecycle } from "./lifecycle.js";
+import type { CreateTransport } from "./link.js";
+import type { Logger } from "./log.js";
+import type { JsonValue } from "./protocol.js";
+import type { Member } from "./roster.js";
+
+/** Why a remote participant is no longer in the meeting. */
+export type ParticipantLeftReason = "left" | "connection-lost" | "protocol-violation";
+/** Why the local participant is no longer in the meeting. */
+export type MeetingLeftReason = "left" | "ended" | "connection-lost";
+
+export interface MeshConfig {
+  meetingId: string;
+  participantId: string;
+  name: string;
+  heartbeatInterval: number;
+  heartbeatTimeout: number;
+  joinTimeout: number;
+  /** How long a link may take to open and say hello before it is given up. */
+  linkTimeout: number;
+}
+
+/** Everything the mesh needs from the outside world; swapped for in-memory fakes in unit tests. */
+export interface MeshEnv {
+  openChannel: OpenChannel;
+  createTransport: CreateTransport;
+  /** Where time comes from (default: the real clock). */
+  clock?: Clock;
+  /** An illegal state transition throws instead of being logged (unit tests). */
+  strict?: boolean;
+}
+
+/** What the mesh shares with the Meeting that made it. */
+export interface MeshShared {
+  lifecycle?: Lifecycle;
+  log?: Logger;
+}
+
+export type MeshEvents = {
+  "member-joined": Member;
+  "member-left": { member: Member; reason: ParticipantLeftReason };
+  "host-changed": { hostId: string };
+  "member-message": { member: Member; payload: JsonValue; direct: boolean };
+  /** The mesh is over for us; it has already released everything. */
+  closed: { reason: MeetingLeftReason };
+  error: MeshError;
+  /** Media (see media.ts): a remote track arrived over `id`'s link; `id` says what it sends now. */
+  "member-track": { id: string; track: MediaStreamTrack };
+  "member-media": { id: string; mic: boolean; cam: boolean };
+};

@@ -1,0 +1,261 @@
+// The anchor role and the link table on their own, on a fake clock, with stub broker channels and
+// stub transports: replies matched to knocks, admission, glare, retries, liveness, abuse.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { AnchorRole, type Welcome } from "../anchor.js";
+import type { OpenChannel, SignalChannel } from "../broker.js";
+import { Timers } from "../clock.js";
+import { anchorBrokerId, participantBrokerId } from "../ids.js";
+import type { LinkTransport } from "../link.js";
+import { LinkTable, type LinkTableDeps } from "../link-table.js";
+import { silentLogger } from "../log.js";
+import type { LinkMessage, SignalData, SignalMessage } from "../protocol.js";
+import { Roster } from "../roster.js";
+import { FakeClock, flush } from "./fake-clock.js";
+
+const MEETING = "room-1";
+const ANCHOR = anchorBrokerId(MEETING);
+const brokerIdOf = (id: string): string => participantBrokerId(MEETING, id);
+
+class StubChannel implements SignalChannel {
+  onMessage: SignalChannel["onMessage"] = null;
+  onStatus: SignalChannel["onStatus"] = null;
+  onLost: SignalChannel["onLost"] = null;
+  readonly sent: [string, SignalMessage][] = [];
+  closed = false;
+  constructor(readonly id: string) {}
+  send(dst: string, message: SignalMessage): void {
+    this.sent.push([dst, message]);
+  }
+  watch(): void {}
+  close(): void {
+    this.closed = true;
+  }
+}
+
+class StubTransport implements LinkTransport {
+  onSignal: LinkTransport["onSignal"] = null;
+  onOpen: LinkTransport["onOpen"] = null;
+  onData: LinkTransport["onData"] = null;
+  onClose: LinkTransport["onClose"] = null;
+  readonly signals: SignalData[] = [];
+  readonly sent: LinkMessage[] = [];
+  destroyed = false;
+  constructor(readonly initiator: boolean) {}
+  signal(data: SignalData): void {
+    this.signals.push(data);
+  }
+  send(text: string): boolean {
+    this.sent.push(JSON.parse(text) as LinkMessage);
+    return true;
+  }
+  async flush(): Promise<void> {}
+  destroy(): void {
+    this.destroyed = true;
+  }
+}
+
+function linkTable(clock: FakeClock, selfId = "alice", overrides: Partial<LinkTableDeps> = {}) {
+  const transports: StubTransport[] = [];
+  const closed: [string, boolean, boolean][] = [];
+  const viaBroker: [string, SignalMessage][] = [];
+  const table = new LinkTable(
+    { selfBrokerId: brokerIdOf(selfId), heartbeatInterval: 250, heartbeatTimeout: 1800, linkTimeout: 10_000 },
+    {
+      timers: new Timers(clock),
+      log: silentLogger,
+      createTransport: (initiator) => {
+        const t = new StubTransport(initiator);
+        transports.push(t);
+        return t;
+      },
+      brokerIdOf,
+      sendViaBroker: (dst, message) => viaBroker.push([dst, message]),
+      open: () => undefined,
+      message: () => undefined,
+      closed: (link, current) => closed.push([link.remoteId, current, link.violation]),
+      track: () => undefined,
+      created: () => undefined,
+      ...overrides,
+    },
+  );
+  return { table, transports, closed, viaBroker };
+}
+
+function anchorRole(clock: FakeClock, openChannel: OpenChannel = async () => new StubChannel(ANCHOR)) {
+  const timers = new Timers(clock);
+  const roster = new Roster("bob");
+  const self = new StubChannel(brokerIdOf("bob"));
+  const { table } = linkTable(clock, "bob");
+  const hosts: string[] = [];
+  const anchor = new AnchorRole(
+    { meetingId: MEETING, name: "Bob", anchorId: ANCHOR, linkTimeout: 10_000, heartbeatTimeout: 1800 },
+    {
+      timers,
+      log: silentLogger,
+      openChannel,
+      roster,
+      links: table,
+      self: () => self,
+      active: () => true,
+      setHost: (id) => void (roster.setHost(id) && hosts.push(id)),
+      cutOff: () => undefined,
+    },
+  );
+  return { anchor, self, roster, hosts, timers };
+}
+
+const welcome = (nonce: string, seq: number): Welcome => ({ mm: 1, t: "welcome", nonce, hostId: "alice", seq, members: [{ id: "alice", seq: 0 }] });
+const knockNonce = (self: StubChannel, i: number): string => {
+  const message = self.sent[i]?.[1];
+  assert.ok(message && message.t === "knock", "a knock was sent");
+  return message.nonce;
+};
+
+describe("AnchorRole: knocks and welcomes", () => {
+  test("two overlapping knocks each get the welcome that answers them, whatever the order of the answers", async () => {
+    const clock = new FakeClock();
+    const { anchor, self } = anchorRole(clock);
+    const first = anchor.knock(1000);
+    const second = anchor.knock(1000);
+    assert.equal(self.sent.length, 2);
+    assert.notEqual(knockNonce(self, 0), knockNonce(self, 1), "each knock has its own nonce");
+    anchor.onWelcome(ANCHOR, welcome(knockNonce(self, 1), 5));
+    anchor.onWelcome(ANCHOR, welcome(knockNonce(self, 0), 4));
+    assert.equal((await first)?.seq, 4);
+    assert.equal((await second)?.seq, 5);
+  });
+
+  test("a welcome that is not from the anchor, or answers no knock of ours, is ignored; unanswered knocks time out", async () => {
+    const clock = new FakeClock();
+    const { anchor, self } = anchorRole(clock);
+    const knock = anchor.knock(1000);
+    const nonce = knockNonce(self, 0);
+    anchor.onWelcome(brokerIdOf("mallory"), welcome(nonce, 9));
+    anchor.onWelcome(ANCHOR, welcome("someotherknock", 9));
+    let result: Welcome | null | undefined;
+    void knock.then((w) => (result = w));
+    clock.advance(999);
+    await flush();
+    assert.equal(result, undefined, "still waiting");
+    clock.advance(1);
+    await flush();
+    assert.equal(result, null);
+    anchor.onWelcome(ANCHOR, welcome(nonce, 9)); // too late: nobody is waiting
+    assert.equal(clock.pending, 0);
+  });
+
+  test("an aborted knock and release() end pending knocks with null at once", async () => {
+    const clock = new FakeClock();
+    const { anchor } = anchorRole(clock);
+    const controller = new AbortController();
+    const aborted = anchor.knock(1000, controller.signal);
+    const released = anchor.knock(1000);
+    controller.abort();
+    assert.equal(await aborted, null);
+    anchor.release();
+    assert.equal(await released, null);
+  });
+
+  test("holding the anchor, a knock gets a welcome with its nonce, a fresh join number, the members and newcomers in flight", async () => {
+    const clock = new FakeClock();
+    const channel = new StubChannel(ANCHOR);
+    const { anchor, roster, hosts } = anchorRole(clock, async () => channel);
+    assert.equal(await anchor.claim(1000, "token12345678"), true);
+    anchor.founded();
+    assert.deepEqual(hosts, ["bob"], "claiming the anchor makes us host");
+    roster.add({ id: "carol", name: "Carol", seq: 1 });
+    anchor.arrived("carol", 1);
+    channel.onMessage?.(brokerIdOf("dave"), { mm: 1, t: "knock", name: "Dave", nonce: "daveknock001" });
+    channel.onMessage?.(brokerIdOf("erin"), { mm: 1, t: "knock", name: "Erin", nonce: "erinknock001" });
+    const [toDave, toErin] = channel.sent;
+    assert.deepEqual(toDave, [brokerIdOf("dave"), { mm: 1, t: "welcome", nonce: "daveknock001", hostId: "bob", seq: 2, members: [{ id: "bob", seq: 0 }, { id: "carol", seq: 1 }] }]);
+    assert.deepEqual(toErin?.[1], { mm: 1, t: "welcome", nonce: "erinknock001", hostId: "bob", seq: 3, members: [{ id: "bob", seq: 0 }, { id: "carol", seq: 1 }, { id: "dave", seq: 2 }] });
+    channel.onMessage?.(brokerIdOf("dave"), { mm: 1, t: "knock", name: "Dave", nonce: "daveknock002" });
+    assert.equal(channel.sent.length, 2, "a second knock within 100 ms is refused");
+  });
+});
+
+describe("LinkTable", () => {
+  test("offer glare: the offer from the lower broker id wins on both sides", () => {
+    const clock = new FakeClock();
+    const alice = linkTable(clock, "alice");
+    alice.table.connect("bob");
+    alice.table.onSignal("bob", "bobslink", { type: "offer", sdp: "x" });
+    assert.equal(alice.table.get("bob")?.initiator, true, "alice (lower id) keeps her own offer");
+    assert.equal(alice.transports.length, 1);
+    const bob = linkTable(clock, "bob");
+    bob.table.connect("alice");
+    bob.table.onSignal("alice", "aliceslink", { type: "offer", sdp: "x" });
+    assert.equal(bob.table.get("alice")?.initiator, false, "bob answers alice's offer instead");
+    assert.equal(bob.transports[0]?.destroyed, true);
+    assert.deepEqual(bob.transports[1]?.signals, [{ type: "offer", sdp: "x" }]);
+  });
+
+  test("a signal for a link that is gone (not an offer) is dropped", () => {
+    const clock = new FakeClock();
+    const { table, transports } = linkTable(clock);
+    table.onSignal("bob", "oldlink", { type: "answer", sdp: "x" });
+    assert.equal(transports.length, 0);
+    assert.equal(table.has("bob"), false);
+  });
+
+  test("an offered link that never opens is offered again twice, 500 ms apart; never after EXPIRE, never to the excepted", () => {
+    const clock = new FakeClock();
+    const { table, transports } = linkTable(clock);
+    let link = table.connect("bob");
+    for (let round = 0; round < 3; round++) {
+      link.close();
+      table.retry(link, null);
+      clock.advance(499);
+      assert.equal(table.has("bob"), false, "not before 500 ms");
+      clock.advance(1);
+      link = table.get("bob") ?? link;
+    }
+    assert.equal(transports.length, 3, "the first offer and two more, no third");
+    const expired = linkTable(clock);
+    const carol = expired.table.connect("carol");
+    expired.table.undeliverable("carol");
+    expired.table.retry(carol, null);
+    clock.advance(1000);
+    assert.equal(expired.transports.length, 1, "the broker said carol is gone");
+    const host = linkTable(clock);
+    const hostLink = host.table.connect("alice");
+    hostLink.close();
+    host.table.retry(hostLink, "alice");
+    clock.advance(1000);
+    assert.equal(host.transports.length, 1, "the host's link is succession's business");
+  });
+
+  test("liveness: pings when idle, closes after heartbeatTimeout of silence; no timer after closeAll()", () => {
+    const clock = new FakeClock();
+    const { table, transports, closed } = linkTable(clock);
+    table.start();
+    const link = table.connect("bob");
+    const transport = transports[0];
+    assert.ok(transport);
+    transport.onOpen?.();
+    table.markReady(link);
+    clock.advance(250);
+    assert.deepEqual(transport.sent.map((m) => m.t), ["ping"]);
+    clock.advance(1400);
+    transport.onData?.(JSON.stringify({ v: 1, t: "ping" }));
+    clock.advance(1700);
+    assert.equal(link.state, "open", "heard from 1.7 s ago: still alive");
+    clock.advance(200);
+    assert.equal(link.state, "closed");
+    assert.deepEqual(closed, [["bob", true, false]]);
+    table.closeAll();
+    assert.equal(clock.pending, 0);
+  });
+
+  test("a participant that keeps sending garbage is cut off as a protocol violation", () => {
+    const clock = new FakeClock();
+    const { table, transports, closed } = linkTable(clock);
+    table.connect("bob");
+    transports[0]?.onOpen?.();
+    for (let i = 0; i < 51; i++) transports[0]?.onData?.("not json");
+    assert.equal(table.dropped.get("bob"), 51);
+    assert.deepEqual(closed, [["bob", true, true]]);
+  });
+});
