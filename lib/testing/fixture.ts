@@ -116,7 +116,7 @@ export class MeshKit {
     }
   }
 
-  /** @internal Fixture teardown: every page's uncaught errors, then every context closed. */
+  /** Teardown: every page's uncaught errors, then every context closed (the fixture calls it; a harness that makes its own kit does too). */
   async dispose(): Promise<string[]> {
     const problems: string[] = [];
     for (const participant of this.participants) {
