@@ -10,6 +10,8 @@
  * - `duplicate-participant`: another tab is already in this meeting with the same participantId.
  * - `broker-unreachable`: the PeerJS broker could not be reached (or refused us) in time.
  * - `host-unreachable`: the meeting's host never answered our knock before the join timeout.
+ * - `host-unverified`: the meeting's anchor answered, but not as its host can (an unsigned or forged welcome,
+ *   or none proving the meeting password): someone squats this meeting id.
  * - `payload-too-large`: `send()` got more than 16 KiB of JSON.
  * - `unknown-participant`: `send({ to })` names nobody in the meeting.
  * - `unauthorized-terminate`: a participant who is not the host tried to end the meeting; it was ignored.
@@ -30,6 +32,7 @@ export type MeshErrorCode =
   | "duplicate-participant"
   | "broker-unreachable"
   | "host-unreachable"
+  | "host-unverified"
   | "payload-too-large"
   | "unknown-participant"
   | "unauthorized-terminate"

@@ -465,13 +465,10 @@ describe("host changes", () => {
       const [alice, bob, carol] = await scene.fullMesh("alice", "bob", "carol");
       assert.ok(alice && bob && carol);
       const dave = scene.meeting("dave");
-      let daveJoined: Promise<void> | null = null;
-      // Dave opens the meeting page just as alice's anchor registration goes away.
-      scene.net.broker.onRelease = (id) => {
-        if (id === scene.anchorId && daveJoined === null) daveJoined = dave.join();
-      };
-      await alice.leave();
-      assert.ok(daveJoined !== null, "the anchor was released");
+      // Dave opens the meeting page just as alice leaves: the anchor must never be free in between.
+      const left = alice.leave();
+      const daveJoined = dave.join();
+      await within("alice's leave", left, 3000);
       await within("dave's join", daveJoined, 4000);
       await scene.settled("bob, carol and dave to be one meeting", () => meshComplete([bob, carol, dave]), 3000);
     },
