@@ -55,6 +55,8 @@ const HOLDER_ALIVE_WAIT_MS = 1000;
 const CLAIM_RETRY_MS = 200;
 // With nobody left to talk to, this many failed claims mean the meeting lives on elsewhere.
 const CLAIM_ATTEMPTS_WHEN_ALONE = 15;
+const USURPER_BACKOFF_MS = 250;
+const USURPER_BACKOFF_MAX_MS = 16_000;
 
 export function brokerUnreachable(error: unknown): MeshError {
   return new MeshError("broker-unreachable", `cannot reach the broker: ${String((error as Error).message)}`, {
@@ -71,6 +73,8 @@ export class AnchorRole {
   /** Called when the broker routes the anchor to someone else while we held it. */
   lostHandler: (() => void) | null = null;
   private takenOver: (() => void) | null = null;
+  // Takeovers from a usurper so far (each waits twice as long as the one before).
+  private usurped = 0;
 
   constructor(
     private readonly config: AnchorConfig,
@@ -183,7 +187,12 @@ export class AnchorRole {
         const verdict = welcome === null ? "silent" : await this.judge(welcome);
         if (!going()) return;
         if (verdict === "host" && welcome) return this.deps.follow(welcome);
-        if (verdict === "usurper") this.deps.log.warn("the anchor is held by someone who is not the host (a usurper)");
+        if (verdict === "usurper") {
+          this.deps.log.warn("the anchor is held by someone who is not the host (a usurper)");
+          // Two holders who each take the other for a usurper must not trade the anchor forever.
+          await unlessAborted(this.deps.timers.sleep(Math.min(USURPER_BACKOFF_MAX_MS, USURPER_BACKOFF_MS * 2 ** this.usurped++)), signal, undefined);
+          if (!going()) return;
+        }
         // Take over only with a live member beside us, or from a usurper: alone, a silent holder may
         // just as well mean that we are the one cut off.
         if (this.secret !== null && (verdict === "usurper" || this.deps.links.hasLiveLink(this.config.heartbeatTimeout / 2))) {
@@ -258,9 +267,11 @@ export class AnchorRole {
   private async judge(welcome: Welcome): Promise<"host" | "usurper"> {
     const roster = this.deps.roster;
     if (welcome.roster.hostId === roster.selfId) return "usurper"; // our own roster, replayed by someone else
-    const gone = (id: string): boolean => id !== roster.selfId && !roster.has(id);
-    // Alone, we ask whether the others went on without us: as if we were gone.
-    const verdict = await this.deps.chain.check(welcome.roster, (id) => gone(id) || (roster.alone && id === roster.selfId), false);
+    // Alone, we cannot see who is still there: we ask whether the others went on without us, taking the
+    // new roster's word for who is gone (us among them).
+    const listed = (id: string): boolean => welcome.roster.members.some((m) => m.id === id);
+    const gone = roster.alone ? (id: string) => !listed(id) : (id: string) => id !== roster.selfId && !roster.has(id);
+    const verdict = await this.deps.chain.check(welcome.roster, gone, false);
     return verdict.ok ? "host" : "usurper";
   }
 
@@ -285,8 +296,8 @@ export class AnchorRole {
     }
     const roster = this.deps.roster;
     const current = this.deps.chain.roster;
-    // Only the host admits; a holder that is not (yet) host says nothing.
-    if (from === roster.selfId || this.channel === null || current === null || current.hostId !== roster.selfId) return;
+    // Only the host admits, and not on its way out; a holder that is not (yet) host says nothing.
+    if (from === roster.selfId || this.channel === null || current === null || current.hostId !== roster.selfId || !this.deps.active()) return;
     if (!(await this.deps.scope.checkTag(knockStatement(src, message.nonce, message.key), message.mac))) {
       this.deps.links.countDropped(src);
       return this.deps.log.debug(`knock from ${src} without the meeting password's proof dropped`);

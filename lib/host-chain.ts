@@ -4,7 +4,7 @@
 // (crash succession, which every member computes alike). Nothing else makes a host: not the anchor, not
 // a field in a message, not a link. Pure rules over WebCrypto; time and links live elsewhere.
 import { admissionStatement, endStatement, handoverStatement, importPublicKey, rosterStatement, verify } from "./crypto.js";
-import type { AdmissionProof, LinkMessage, RosterEntry, SignedRoster } from "./protocol.js";
+import type { AdmissionProof, HandoverProof, LinkMessage, RosterEntry, SignedRoster } from "./protocol.js";
 
 type End = Extract<LinkMessage, { t: "end" }>;
 
@@ -27,8 +27,8 @@ export class HostChain {
   private current: SignedRoster | null = null;
   private readonly imported = new Map<string, Promise<CryptoKey | null>>();
   private readonly hostKeys: string[] = [];
-  // Verified handovers: leaving host -> the successor it named.
-  private readonly handovers = new Map<string, string>();
+  // Verified handovers: leaving host -> the successor it named, with the proof (to pass it on).
+  private readonly handovers = new Map<string, { to: string; proof: HandoverProof }>();
 
   constructor(private readonly meetingId: string) {}
 
@@ -70,9 +70,11 @@ export class HostChain {
    * that succeeds it (named in a verified handover, or the earliest member of ours still here when our
    * host is `gone`). Accepts it when `adopt`.
    */
-  async check(roster: SignedRoster, gone: (id: string) => boolean, adopt = true): Promise<Verdict> {
+  async check(roster: SignedRoster, gone: (id: string) => boolean, adopt = true, handover: HandoverProof | null = null): Promise<Verdict> {
     const current = this.current;
     if (current === null) return { ok: false, why: "we hold no roster yet" };
+    const successorKey = roster.members.find((m) => m.id === roster.hostId)?.key;
+    if (handover && successorKey) await this.handover(handover.from, roster.hostId, successorKey, handover.sig);
     if (roster.epoch === current.epoch && roster.sig === current.sig && roster.hostId === current.hostId) return { ok: true, same: true };
     // A new host may not have seen its predecessor's last roster: a host change may tie on the epoch.
     const changesHost = roster.hostId !== current.hostId;
@@ -83,7 +85,7 @@ export class HostChain {
     const named = roster.members.find((m) => m.id === roster.hostId);
     if (!known || !named || named.key !== known.key) return { ok: false, why: `${roster.hostId} is not a member of our roster under that key` };
     if (changesHost) {
-      const handedOver = this.handovers.get(current.hostId) === roster.hostId;
+      const handedOver = this.handovers.get(current.hostId)?.to === roster.hostId;
       const succeeded = gone(current.hostId) && this.successor(gone) === roster.hostId;
       if (!handedOver && !succeeded) return { ok: false, why: `${roster.hostId} does not succeed ${current.hostId}` };
     }
@@ -121,8 +123,14 @@ export class HostChain {
     const successor = this.entry(to);
     if (!host || !successor || successor.key !== toKey) return false;
     if (!(await this.signedBy(host.key, handoverStatement(this.meetingId, from, to, toKey), sig))) return false;
-    this.handovers.set(from, to);
+    this.handovers.set(from, { to, proof: { from, sig } });
     return true;
+  }
+
+  /** The verified handover that made `hostId` host, to pass on with its rosters. */
+  handoverTo(hostId: string): HandoverProof | null {
+    for (const entry of this.handovers.values()) if (entry.to === hostId) return entry.proof;
+    return null;
   }
 
   /** True when a host of our chain admitted `id` with this proof. */

@@ -13,7 +13,7 @@ import type { LinkTable } from "./link-table.js";
 import type { Logger } from "./log.js";
 import type { MediaRouter } from "./media-router.js";
 import type { MeshEvents, ParticipantLeftReason } from "./mesh-types.js";
-import type { AdmissionProof, LinkMessage, RosterEntry, SignedRoster } from "./protocol.js";
+import type { AdmissionProof, HandoverProof, LinkMessage, RosterEntry, SignedRoster } from "./protocol.js";
 import { Cancelled, type OpQueue } from "./queue.js";
 import type { Member, Roster } from "./roster.js";
 
@@ -64,6 +64,7 @@ export class Membership {
       key: this.deps.keyring.publicKey,
       admission: this.deps.chain.entry(this.deps.selfId) ? null : this.ownAdmission,
       roster: this.deps.chain.roster,
+      handover: this.handoverProof(),
     });
     this.deps.router.greet(link);
   }
@@ -81,15 +82,16 @@ export class Membership {
       case "hello":
         return this.inOrder(() => this.onHello(link, message));
       case "roster":
-        return this.inOrder(() => this.consider(message.roster));
+        return this.inOrder(() => this.consider(message.roster, message.handover));
       case "ping":
         return;
       case "media":
         return void this.deps.events.emit("member-media", { id: link.remoteId, mic: message.mic, cam: message.cam });
       case "anchor":
-        // Only the host hands its heir the anchor token.
-        if (link.remoteId === this.deps.chain.hostId) this.deps.anchor.learnToken(message.token);
-        return;
+        // Only the host hands its heir the anchor token (checked after the roster that made it host).
+        return this.inOrder(async () => {
+          if (link.remoteId === this.deps.chain.hostId) this.deps.anchor.learnToken(message.token);
+        });
       case "rehome":
         return this.rehome();
       case "signal":
@@ -179,7 +181,7 @@ export class Membership {
       this.deps.log.warn(`${link.remoteId} said hello with a key no roster or admission of ours names; link closed`);
       return link.close();
     }
-    if (hello.roster) await this.consider(hello.roster);
+    if (hello.roster) await this.consider(hello.roster, hello.handover);
     this.deps.links.markReady(link);
     const member: Member = { id: link.remoteId, name: hello.name, seq };
     this.keys.set(member.id, hello.key);
@@ -204,8 +206,8 @@ export class Membership {
 
   // A roster from a member: taken when the chain accepts it, and then its host is ours. A new host's
   // roster can arrive before we noticed its predecessor go: it waits for the next departure.
-  private async consider(roster: SignedRoster): Promise<boolean> {
-    const verdict = await this.deps.chain.check(roster, (id) => this.gone(id));
+  private async consider(roster: SignedRoster, handover: HandoverProof | null = null): Promise<boolean> {
+    const verdict = await this.deps.chain.check(roster, (id) => this.gone(id), true, handover);
     if (!verdict.ok) {
       this.deps.log.debug(`roster epoch ${roster.epoch} from ${roster.hostId} not taken: ${verdict.why}`);
       if (roster.hostId !== this.deps.chain.hostId && roster.epoch >= (this.deferred?.epoch ?? 0)) this.deferred = roster;
@@ -243,13 +245,16 @@ export class Membership {
   private publish(): Promise<void> {
     this.rosterWork = this.rosterWork.then(async () => {
       if (!this.deps.lifecycle.active || this.deps.roster.hostId !== this.deps.selfId) return;
+      // Alone there is nobody to tell, and a roster of us alone would hide from us, should we be the one
+      // cut off, that the others went on with a host of their own (AnchorRole.judge).
+      if (this.deps.roster.alone && this.deps.chain.hostId === this.deps.selfId) return;
       const members: RosterEntry[] = [{ id: this.deps.selfId, seq: Math.max(0, this.deps.roster.selfSeq), key: this.deps.keyring.publicKey }];
       for (const m of this.deps.roster.view.values()) {
         const key = this.keys.get(m.id);
         if (key) members.push({ id: m.id, seq: m.seq, key });
       }
       const roster = await this.deps.chain.sign(this.deps.keyring, this.deps.selfId, members);
-      this.deps.links.broadcast({ v: 1, t: "roster", roster });
+      this.deps.links.broadcast({ v: 1, t: "roster", roster, handover: this.handoverProof() });
       await this.shareToken();
     }).catch((error: unknown) => this.deps.log.error("signing the roster failed", error));
     return this.rosterWork;
@@ -265,6 +270,12 @@ export class Membership {
     this.tokenHolder = heir;
     const token = this.deps.anchor.token;
     if (heir !== null && token !== null) this.deps.links.get(heir)?.send({ v: 1, t: "anchor", token });
+  }
+
+  // The handover that made the current host host, if it was handed the role.
+  private handoverProof(): HandoverProof | null {
+    const host = this.deps.chain.hostId;
+    return host === null ? null : this.deps.chain.handoverTo(host);
   }
 
   private rehome(): void {

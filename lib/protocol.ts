@@ -35,6 +35,12 @@ export interface SignedRoster {
   sig: string;
 }
 
+/** A leaving host's signed word that the roster's host succeeds it (crypto.ts handoverStatement). */
+export interface HandoverProof {
+  from: string;
+  sig: string;
+}
+
 /** A newcomer's admission, signed by the host: what it shows members it has not met (crypto.ts admissionStatement). */
 export interface AdmissionProof {
   seq: number;
@@ -60,9 +66,11 @@ export type LinkMessage =
       admission: AdmissionProof | null;
       /** The latest signed roster the sender holds (so that a side that missed one catches up). */
       roster: SignedRoster | null;
+      /** When that roster's host was handed the role: the previous host's signed handover. */
+      handover: HandoverProof | null;
     }
-  /** The host's new signed roster (someone came or went, or the host changed). */
-  | { v: 1; t: "roster"; roster: SignedRoster }
+  /** The host's new signed roster (someone came or went, or the host changed, then with the handover). */
+  | { v: 1; t: "roster"; roster: SignedRoster; handover: HandoverProof | null }
   /** The host re-registered the anchor under a new token. */
   | { v: 1; t: "anchor"; token: string }
   /** The anchor changed hands unexpectedly: knock on it and follow whoever answers. */
@@ -184,12 +192,14 @@ export function parseLink(raw: unknown): LinkMessage | null {
       if (!(anchorToken === null || isToken(anchorToken)) || !isKey(key)) return null;
       const admission = nullable(m["admission"], parseAdmission);
       const roster = nullable(m["roster"], parseRoster);
-      if (admission === undefined || roster === undefined) return null;
-      return { v: 1, t: "hello", name, seq, hostId, anchorToken, key, admission, roster };
+      const handover = nullable(m["handover"], parseHandover);
+      if (admission === undefined || roster === undefined || handover === undefined) return null;
+      return { v: 1, t: "hello", name, seq, hostId, anchorToken, key, admission, roster, handover };
     }
     case "roster": {
       const roster = parseRoster(m["roster"]);
-      return roster === null ? null : { v: 1, t: "roster", roster };
+      const handover = nullable(m["handover"], parseHandover);
+      return roster === null || handover === undefined ? null : { v: 1, t: "roster", roster, handover };
     }
     case "anchor": {
       const { token } = m;
@@ -262,6 +272,12 @@ export function parseRoster(value: unknown): SignedRoster | null {
     clean.push({ id: entry["id"], seq: entry["seq"], key: entry["key"] });
   }
   return { epoch, hostId, members: clean, sig };
+}
+
+function parseHandover(value: unknown): HandoverProof | null {
+  if (!isObj(value)) return null;
+  const { from, sig } = value;
+  return isStr(from, MAX_TOKEN) && isSig(sig) ? { from, sig } : null;
 }
 
 function parseAdmission(value: unknown): AdmissionProof | null {
