@@ -27,6 +27,8 @@ export class HostChain {
   private current: SignedRoster | null = null;
   private readonly imported = new Map<string, Promise<CryptoKey | null>>();
   private readonly hostKeys: string[] = [];
+  // Every host of our chain so far, by id (for recognising the meeting we were cut off from).
+  private readonly hosts = new Map<string, string>();
   // Verified handovers: leaving host -> the successor it named, with the proof (to pass it on).
   private readonly handovers = new Map<string, { to: string; proof: HandoverProof }>();
 
@@ -97,6 +99,16 @@ export class HostChain {
     return { ok: true, same: false };
   }
 
+  /**
+   * True when `roster` is signed by a host of our chain under the key we knew it by: the meeting we
+   * belong to, as it goes on somewhere (for a participant cut off from everyone; not a succession check).
+   */
+  async fromOurMeeting(roster: SignedRoster): Promise<boolean> {
+    const key = this.hosts.get(roster.hostId) ?? this.current?.members.find((m) => m.id === roster.hostId)?.key;
+    if (key === undefined || roster.members.find((m) => m.id === roster.hostId)?.key !== key) return false;
+    return this.signedBy(key, rosterStatement(this.meetingId, roster.epoch, roster.hostId, roster.members), roster.sig);
+  }
+
   /** The earliest member of our roster (the host aside) not `gone`: the crash successor. */
   successor(gone: (id: string) => boolean): string | null {
     let best: RosterEntry | null = null;
@@ -156,6 +168,7 @@ export class HostChain {
 
   private accept(roster: SignedRoster, hostKey: string): void {
     this.current = roster;
+    this.hosts.set(roster.hostId, hostKey);
     if (!this.hostKeys.includes(hostKey)) this.hostKeys.push(hostKey);
     if (this.hostKeys.length > MAX_HOST_KEYS) this.hostKeys.shift();
   }

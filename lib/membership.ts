@@ -4,6 +4,7 @@
 // rule of the host chain. Everything a signature decides is checked in arrival order, one at a time.
 import type { Emitter } from "mitt";
 import type { AnchorRole, Welcome } from "./anchor.js";
+import type { Timers } from "./clock.js";
 import type { Farewell } from "./farewell.js";
 import type { HostChain } from "./host-chain.js";
 import type { Keyring } from "./keyring.js";
@@ -19,8 +20,12 @@ import type { Member, Roster } from "./roster.js";
 
 type Hello = Extract<LinkMessage, { t: "hello" }>;
 
+// How long an offer whose admission we cannot check yet waits for a roster that lets us.
+const ADMISSION_RECHECK_MS = 1500;
+
 export interface MembershipDeps {
   selfId: string;
+  timers: Timers;
   name: string;
   roster: Roster;
   chain: HostChain;
@@ -45,6 +50,8 @@ export class Membership {
   private rosterWork: Promise<void> = Promise.resolve();
   // The member we gave the anchor token to (our heir), while we are host.
   private tokenHolder: string | null = null;
+  // Offers waiting for the next roster (see mayLink()).
+  private readonly rosterWaiters = new Set<() => void>();
   // The latest roster of another host that we could not take yet (see consider()).
   private deferred: SignedRoster | null = null;
   // The check of the last goodbye's handover; an election waits for it.
@@ -118,10 +125,18 @@ export class Membership {
     this.checkAlone();
   }
 
-  /** Whether an offer from `id` may open a link: a member of the signed roster, or a newcomer a host of our chain admitted. */
+  /**
+   * Whether an offer from `id` may open a link: a member of the signed roster, or a newcomer a host of
+   * our chain admitted. An admission by a new host whose roster has not reached us yet gets one more
+   * look when it does (bounded).
+   */
   async mayLink(id: string, admission: AdmissionProof | null): Promise<boolean> {
-    if (this.deps.chain.entry(id)) return true;
-    return admission !== null && (await this.deps.chain.admits(id, admission));
+    const chain = this.deps.chain;
+    if (chain.entry(id)) return true;
+    if (admission === null) return false;
+    if (await chain.admits(id, admission)) return true;
+    await this.deps.timers.bound(new Promise<void>((resolve) => this.rosterWaiters.add(resolve)), ADMISSION_RECHECK_MS);
+    return !!chain.entry(id) || (await chain.admits(id, admission));
   }
 
   /** The host's welcome, as a newcomer takes it (see JoinFlow): our admission, the roster's members. */
@@ -129,6 +144,13 @@ export class Membership {
     this.deps.roster.selfSeq = welcome.seq;
     this.ownAdmission = { seq: welcome.seq, key: this.deps.keyring.publicKey, sig: welcome.sig };
     this.setHost(welcome.roster.hostId);
+    this.rosterTaken();
+  }
+
+  /** We founded a meeting alone and were invited into the real one (AnchorRole): we are its member now. */
+  invited(welcome: Welcome): void {
+    this.joined(welcome);
+    for (const m of welcome.members) if (m.id !== this.deps.selfId) this.deps.links.ensure(m.id);
   }
 
   /** A live holder of the anchor is the host by our chain: take its roster and link to its members. */
@@ -186,6 +208,7 @@ export class Membership {
     const member: Member = { id: link.remoteId, name: hello.name, seq };
     this.keys.set(member.id, hello.key);
     this.deps.anchor.arrived(member.id, seq);
+    this.deps.anchor.memberArrived();
     this.deps.roster.add(member);
     if (this.deps.chain.hostId === this.deps.selfId && !this.deps.chain.entry(member.id)) void this.publish();
     // A member who names another host than ours: the host changed while we were not looking. Its
@@ -214,7 +237,10 @@ export class Membership {
       return false;
     }
     if (this.deferred && this.deferred.epoch <= roster.epoch) this.deferred = null;
-    if (!verdict.same) this.setHost(roster.hostId);
+    if (!verdict.same) {
+      this.setHost(roster.hostId);
+      this.rosterTaken();
+    }
     return true;
   }
 
@@ -270,6 +296,12 @@ export class Membership {
     this.tokenHolder = heir;
     const token = this.deps.anchor.token;
     if (heir !== null && token !== null) this.deps.links.get(heir)?.send({ v: 1, t: "anchor", token });
+  }
+
+  // A roster (or our welcome's) was taken: offers waiting to be checked against it get their look.
+  private rosterTaken(): void {
+    for (const wake of this.rosterWaiters) wake();
+    this.rosterWaiters.clear();
   }
 
   // The handover that made the current host host, if it was handed the role.

@@ -93,6 +93,7 @@ export class Mesh {
       follow: (welcome) => (this.roster.alone ? cutOff() : this.membership.follow(welcome)),
       claimed: () => this.membership.claimed(),
       cutOff,
+      invited: (welcome) => this.membership.invited(welcome),
     });
     // Losing the anchor is not losing the meeting: the host (by the chain) claims it again.
     this.anchor.lostHandler = () => {
@@ -111,6 +112,7 @@ export class Mesh {
     });
     this.membership = new Membership({
       selfId: config.participantId,
+      timers: this.timers,
       name: config.name,
       roster: this.roster,
       chain: this.chain,

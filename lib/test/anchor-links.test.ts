@@ -111,6 +111,7 @@ async function anchorRole(clock: FakeClock, openChannel: OpenChannel = async () 
       follow: () => undefined,
       claimed: async () => undefined,
       cutOff: () => undefined,
+      invited: () => undefined,
     },
   );
   return { anchor, self, roster, chain, keyring, timers };

@@ -475,6 +475,25 @@ describe("host changes", () => {
   );
 });
 
+describe("a newcomer at the door while the host crashes", () => {
+  test("it founds a meeting at the free anchor, the successor invites it in: one meeting, the successor host", async (t) => {
+    const scene = new Scene(t);
+    const [alice, bob, carol] = await scene.fullMesh("alice", "bob", "carol");
+    assert.ok(alice && bob && carol);
+    scene.net.crash("alice"); // her registrations are freed at once; the others notice at the heartbeat timeout
+    const dave = scene.meeting("dave");
+    await within("dave's join", dave.join(), 4000);
+    assert.equal(dave.hostId, "dave", "dave found the anchor free and founded a meeting of his own");
+    await scene.settled("bob, carol and dave to be one meeting", () => meshComplete([bob, carol, dave]), LOSS_DEADLINE + 4000);
+    assert.equal(dave.hostId, "bob");
+    assert.deepEqual(scene.events(dave, "host-changed"), [{ hostId: "bob" }]);
+    await scene.settled("bob to hold the anchor", () => scene.net.broker.ownerOf(scene.anchorId) === "bob");
+    const erin = scene.meeting("erin");
+    await within("erin's join", erin.join(), 4000);
+    await scene.settled("erin in", () => meshComplete([bob, carol, dave, erin]));
+  });
+});
+
 describe("frozen hosts and the anchor token", () => {
   test("when the host freezes, the successor takes the anchor over and newcomers get in", async (t) => {
     const scene = new Scene(t);
