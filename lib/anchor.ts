@@ -202,11 +202,16 @@ export class AnchorRole {
           await unlessAborted(this.deps.timers.sleep(Math.min(USURPER_BACKOFF_MAX_MS, USURPER_BACKOFF_MS * 2 ** this.usurped++)), signal, undefined);
           if (!going()) return;
         }
-        // Take over only with a live member beside us, or from a usurper: alone, a silent holder may
-        // just as well mean that we are the one cut off.
-        if (this.secret !== null && (verdict === "usurper" || this.deps.links.hasLiveLink(this.config.heartbeatTimeout / 2))) {
+        // Take over only with a live member beside us, from a usurper, or as the host the roster names:
+        // alone and not yet signed host, a silent holder may just as well mean that we are cut off.
+        const signedHost = this.deps.chain.hostId === roster.selfId;
+        if (this.secret !== null && (verdict === "usurper" || signedHost || this.deps.links.hasLiveLink(this.config.heartbeatTimeout / 2))) {
           try {
-            if (await unlessAborted(this.claim(REGISTER_TIMEOUT_MS, this.secret), signal, false)) return this.announce();
+            if (await unlessAborted(this.claim(REGISTER_TIMEOUT_MS, this.secret), signal, false)) {
+              // Taken back from someone who knew our token: it must not work a second time.
+              if (signedHost) await this.rotate();
+              return this.announce();
+            }
           } catch (error) {
             this.deps.log.warn("taking the anchor over failed; retrying", error);
           }

@@ -50,6 +50,7 @@ export class Membership {
   private rosterWork: Promise<void> = Promise.resolve();
   // The member we gave the anchor token to (our heir), while we are host.
   private tokenHolder: string | null = null;
+  private tokenSent = false;
   // Offers waiting for the next roster (see mayLink()).
   private readonly rosterWaiters = new Set<() => void>();
   // The latest roster of another host that we could not take yet (see consider()).
@@ -74,6 +75,7 @@ export class Membership {
       handover: this.handoverProof(),
     });
     this.deps.router.greet(link);
+    if (this.deps.chain.hostId === this.deps.selfId && link.remoteId === this.tokenHolder) void this.shareToken();
   }
 
   onLinkMessage(link: Link, message: LinkMessage): void {
@@ -272,8 +274,9 @@ export class Membership {
     this.rosterWork = this.rosterWork.then(async () => {
       if (!this.deps.lifecycle.active || this.deps.roster.hostId !== this.deps.selfId) return;
       // Alone there is nobody to tell, and a roster of us alone would hide from us, should we be the one
-      // cut off, that the others went on with a host of their own (AnchorRole.judge).
-      if (this.deps.roster.alone && this.deps.chain.hostId === this.deps.selfId) return;
+      // cut off, that the others went on with a host of their own (AnchorRole.judge). The heir who left
+      // still must not keep a working token.
+      if (this.deps.roster.alone && this.deps.chain.hostId === this.deps.selfId) return this.shareToken();
       const members: RosterEntry[] = [{ id: this.deps.selfId, seq: Math.max(0, this.deps.roster.selfSeq), key: this.deps.keyring.publicKey }];
       for (const m of this.deps.roster.view.values()) {
         const key = this.keys.get(m.id);
@@ -291,11 +294,15 @@ export class Membership {
   private async shareToken(): Promise<void> {
     if (!this.deps.anchor.holding) return;
     const heir = this.deps.roster.heir();
-    if (heir === this.tokenHolder) return;
-    if (this.tokenHolder !== null) await this.deps.anchor.rotate();
-    this.tokenHolder = heir;
+    if (heir !== this.tokenHolder) {
+      if (this.tokenHolder !== null) await this.deps.anchor.rotate();
+      this.tokenHolder = heir;
+      this.tokenSent = false;
+    }
     const token = this.deps.anchor.token;
-    if (heir !== null && token !== null) this.deps.links.get(heir)?.send({ v: 1, t: "anchor", token });
+    // The heir's hello can come before our side of its link is open: then the token goes when it opens.
+    if (heir === null || token === null || this.tokenSent) return;
+    this.tokenSent = this.deps.links.get(heir)?.send({ v: 1, t: "anchor", token }) ?? false;
   }
 
   // A roster (or our welcome's) was taken: offers waiting to be checked against it get their look.
