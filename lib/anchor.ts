@@ -5,7 +5,7 @@
 import { Admission } from "./admission.js";
 import { ChannelOpenError, type OpenChannel, type SignalChannel } from "./broker.js";
 import type { Timers } from "./clock.js";
-import { MeshError } from "./errors.js";
+import { brokerUnreachable } from "./errors.js";
 import type { HostChain } from "./host-chain.js";
 import { randomId } from "./ids.js";
 import type { Keyring } from "./keyring.js";
@@ -14,6 +14,7 @@ import type { Logger } from "./log.js";
 import { parseSignal, type SignalMessage } from "./protocol.js";
 import { unlessAborted } from "./queue.js";
 import type { Roster } from "./roster.js";
+import { Invitations } from "./invitation.js";
 import { knockStatement, welcomeStatement, type Scope } from "./scope.js";
 
 export type Welcome = Extract<SignalMessage, { t: "welcome" }>;
@@ -58,15 +59,7 @@ const CLAIM_RETRY_MS = 200;
 // With nobody left to talk to, this many failed claims mean the meeting lives on elsewhere.
 const CLAIM_ATTEMPTS_WHEN_ALONE = 15;
 const USURPER_BACKOFF_MS = 250;
-// How long after founding a meeting alone we still accept an invitation into another under this id.
-const INVITATION_WINDOW_MS = 15_000;
 const USURPER_BACKOFF_MAX_MS = 16_000;
-
-export function brokerUnreachable(error: unknown): MeshError {
-  return new MeshError("broker-unreachable", `cannot reach the broker: ${String((error as Error).message)}`, {
-    cause: error,
-  });
-}
 
 export class AnchorRole {
   private channel: SignalChannel | null = null;
@@ -77,15 +70,20 @@ export class AnchorRole {
   /** Called when the broker routes the anchor to someone else while we held it. */
   lostHandler: (() => void) | null = null;
   private takenOver: (() => void) | null = null;
-  private foundedAt: number | null = null;
-  private everJoined = false;
+  private readonly invitations: Invitations;
   // Takeovers from a usurper so far (each waits twice as long as the one before).
   private usurped = 0;
 
   constructor(
     private readonly config: AnchorConfig,
     private readonly deps: AnchorDeps,
-  ) {}
+  ) {
+    this.invitations = new Invitations({
+      ...deps,
+      admit: (id) => this.admission.admit(id, deps.timers.now(), config.linkTimeout),
+      release: () => this.release(),
+    });
+  }
 
   /** We hold the anchor registration now. */
   get holding(): boolean {
@@ -131,7 +129,7 @@ export class AnchorRole {
   /** Founding the meeting: numbers start after ours (0). */
   founded(): void {
     this.admission.restartAfter(0);
-    this.foundedAt = this.deps.timers.now();
+    this.invitations.founded();
   }
 
   /** Knocks on the anchor; resolves with its welcome, or null when none came within `timeoutMs`. */
@@ -158,7 +156,9 @@ export class AnchorRole {
   onWelcome(src: string, welcome: Welcome): void {
     // Only the anchor's holder can send from the anchor id, and only to a knock of ours; from a member's
     // id it is an invitation (see invite()).
-    if (src !== this.deps.scope.anchorId) return void this.onInvitation(src, welcome).catch((e: unknown) => this.deps.log.error("an invitation failed", e));
+    if (src !== this.deps.scope.anchorId) {
+      return void this.invitations.received(src, welcome, this.holding).catch((e: unknown) => this.deps.log.error("an invitation failed", e));
+    }
     const answer = this.knocks.get(welcome.nonce);
     if (!answer) return this.deps.log.debug("welcome to no knock of ours ignored");
     answer(welcome);
@@ -195,7 +195,7 @@ export class AnchorRole {
         const verdict = welcome === null ? "silent" : await this.judge(welcome);
         if (!going()) return;
         if (verdict === "host" && welcome) return this.deps.follow(welcome);
-        if (verdict === "usurper" && welcome) await this.invite(welcome);
+        if (verdict === "usurper" && welcome) await this.invitations.send(welcome);
         if (verdict === "usurper") {
           this.deps.log.warn("the anchor is held by someone who is not the host (a usurper)");
           // Two holders who each take the other for a usurper must not trade the anchor forever.
@@ -234,47 +234,9 @@ export class AnchorRole {
     if ((await this.judge(welcome)) === "host") this.deps.follow(welcome);
   }
 
-  /**
-   * The anchor's holder founded a meeting of its own, alone, while ours changed hosts (it found the
-   * anchor free): we, the host, admit it into ours. It accepts only while it is a young meeting of one.
-   */
-  private async invite(welcome: Welcome): Promise<void> {
-    const holder = welcome.roster.members;
-    const roster = this.deps.chain.roster;
-    const self = this.deps.self();
-    if (holder.length !== 1 || holder[0]!.id !== welcome.roster.hostId || roster === null || roster.hostId !== this.deps.roster.selfId || !self) return;
-    const { id, key } = holder[0]!;
-    const seq = this.admission.admit(id, this.deps.timers.now(), this.config.linkTimeout);
-    if (seq === null) return;
-    const dst = this.deps.scope.brokerIdOf(id);
-    const nonce = randomId(16);
-    const sig = await this.deps.keyring.signAdmission(id, seq, key);
-    const members = roster.members.filter((m) => m.id !== id).map((m) => ({ id: m.id, seq: m.seq }));
-    const mac = await this.deps.scope.tag(welcomeStatement(dst, nonce, seq, sig, roster.sig));
-    this.deps.log.info(`inviting ${id}, who founded a meeting of its own at the anchor, into ours`);
-    self.send(dst, { mm: 1, t: "welcome", nonce, hostId: roster.hostId, seq, sig, roster, members, mac });
-  }
-
-  // An invitation into another meeting under this id: taken only by a founder still alone, within
-  // INVITATION_WINDOW_MS of founding, when the invitation verifies like any welcome.
-  private async onInvitation(src: string, welcome: Welcome): Promise<void> {
-    const roster = this.deps.roster;
-    const young = this.foundedAt !== null && this.deps.timers.now() - this.foundedAt < INVITATION_WINDOW_MS;
-    if (!young || !roster.alone || !this.holding || this.everJoined || welcome.roster.hostId === roster.selfId) {
-      return this.deps.log.debug(`welcome from ${src} (not the anchor) ignored`);
-    }
-    const self = this.deps.self();
-    if (!self || !(await this.deps.scope.checkTag(welcomeStatement(self.id, welcome.nonce, welcome.seq, welcome.sig, welcome.roster.sig), welcome.mac))) return;
-    const proof = { seq: welcome.seq, key: this.deps.keyring.publicKey, sig: welcome.sig };
-    if (!(await this.deps.chain.trust(welcome.roster, roster.selfId, proof)).ok) return this.deps.log.debug(`invitation from ${src} does not verify`);
-    this.deps.log.info(`joining the meeting of ${welcome.roster.hostId}, which invited us`);
-    this.release();
-    this.deps.invited(welcome);
-  }
-
   /** Someone joined our meeting (we are no longer a founder alone: invitations are refused). */
   memberArrived(): void {
-    this.everJoined = true;
+    this.invitations.memberArrived();
   }
 
   /** A member said hello: no longer in flight, its number never handed out again. */
@@ -333,14 +295,9 @@ export class AnchorRole {
 
   // Now holding the anchor: start numbering after everyone we know.
   private async announce(): Promise<void> {
-    this.admission.restartAfter(Math.max(this.deps.roster.highestSeq(), this.maxRosterSeq()));
+    const signed = (this.deps.chain.roster?.members ?? []).map((m) => m.seq);
+    this.admission.restartAfter(Math.max(this.deps.roster.highestSeq(), ...signed));
     await this.deps.claimed();
-  }
-
-  private maxRosterSeq(): number {
-    let max = 0;
-    for (const m of this.deps.chain.roster?.members ?? []) max = Math.max(max, m.seq);
-    return max;
   }
 
   private async onKnock(src: string, payload: unknown): Promise<void> {

@@ -72,3 +72,8 @@ export function insecureContext(what: string): MeshError {
       : `${what} is unavailable in this environment`,
   );
 }
+
+/** The broker could not be reached (or refused us) while registering. */
+export function brokerUnreachable(error: unknown): MeshError {
+  return new MeshError("broker-unreachable", `cannot reach the broker: ${String((error as Error).message)}`, { cause: error });
+}

@@ -3,10 +3,9 @@
 // admission signed by that host, the password's HMAC) and linking to everyone it lists, all within
 // joinTimeout and cancellable.
 import type { AnchorRole, Welcome } from "./anchor.js";
-import { brokerUnreachable } from "./anchor.js";
 import { ChannelOpenError, type OpenChannel, type SignalChannel } from "./broker.js";
 import type { Timers } from "./clock.js";
-import { MeshError, insecureContext } from "./errors.js";
+import { MeshError, brokerUnreachable, insecureContext } from "./errors.js";
 import type { HostChain } from "./host-chain.js";
 import { randomId } from "./ids.js";
 import type { Keyring } from "./keyring.js";
@@ -172,4 +171,16 @@ export class JoinFlow {
     await unlessAborted(timers.bound(waits.get(host) ?? Promise.resolve(), left()), signal, undefined);
     await unlessAborted(timers.bound(Promise.all(waits.values()), Math.min(JOIN_GRACE_MS, left())), signal, undefined);
   }
+}
+
+/** What a join attempt that threw `error` reports (`aborted`: its operation was cancelled). */
+export function joinFailure(error: unknown, aborted: boolean, lifecycle: Lifecycle, log: Logger): MeshError {
+  if (error instanceof Cancelled || aborted || !lifecycle.is("joining")) {
+    return lifecycle.is("leaving")
+      ? new MeshError("join-cancelled", "leave() was called before join() completed")
+      : new MeshError("meeting-ended", "the meeting ended while we were joining");
+  }
+  if (error instanceof MeshError) return error;
+  log.error("join failed unexpectedly", error);
+  return new MeshError("internal", `join failed: ${String(error)}`, { cause: error });
 }

@@ -7,7 +7,7 @@ import type { SignalChannel } from "./broker.js";
 import { Timers } from "./clock.js";
 import { MeshError } from "./errors.js";
 import { Farewell } from "./farewell.js";
-import { JoinFlow, type JoinDeps } from "./join.js";
+import { JoinFlow, joinFailure, type JoinDeps } from "./join.js";
 import { HostChain } from "./host-chain.js";
 import { Keyring } from "./keyring.js";
 import { Lifecycle } from "./lifecycle.js";
@@ -170,7 +170,7 @@ export class Mesh {
     if (!this.lifecycle.is("joining")) return Promise.reject(new MeshError("already-joined", `already ${this.lifecycle.state}`));
     return this.queue.run("join", (signal) => this.runJoin(signal)).catch((error: unknown) => {
       // Cancelled before it even started (leave() right after join()): nothing to release.
-      throw error instanceof Cancelled ? this.joinFailure(error, true) : error;
+      throw error instanceof Cancelled ? joinFailure(error, true, this.lifecycle, this.log) : error;
     });
   }
 
@@ -180,7 +180,7 @@ export class Mesh {
       if (signal.aborted || !this.lifecycle.is("joining")) throw new Cancelled("join");
       this.lifecycle.to("joined");
     } catch (error) {
-      const failure = this.joinFailure(error, signal.aborted);
+      const failure = joinFailure(error, signal.aborted, this.lifecycle, this.log);
       // Cancelled by leave(): the leave says goodbye on whatever links came up, then releases.
       if (!this.lifecycle.is("leaving")) this.release();
       if (this.lifecycle.is("joining")) this.lifecycle.to(failure.code === "meeting-ended" ? "left" : "idle");
@@ -209,17 +209,6 @@ export class Mesh {
     };
   }
 
-  private joinFailure(error: unknown, aborted: boolean): MeshError {
-    if (error instanceof Cancelled || aborted || !this.lifecycle.is("joining")) {
-      return this.lifecycle.is("leaving")
-        ? new MeshError("join-cancelled", "leave() was called before join() completed")
-        : new MeshError("meeting-ended", "the meeting ended while we were joining");
-    }
-    if (error instanceof MeshError) return error;
-    this.log.error("join failed unexpectedly", error);
-    return new MeshError("internal", `join failed: ${String(error)}`, { cause: error });
-  }
-
   private listenToSelf(self: SignalChannel): void {
     self.onMessage = (src, payload) => this.onSelfSignal(src, payload);
     // Our offer went to someone no longer registered: give that link up now, not at its timeout.
@@ -236,8 +225,6 @@ export class Mesh {
     };
   }
 
-  // ---- what arrives --------------------------------------------------------------------------
-
   private onSelfSignal(src: string, payload: unknown): void {
     const message = parseSignal(payload);
     if (message === null || message.t === "knock") {
@@ -252,8 +239,6 @@ export class Mesh {
     }
     if (this.lifecycle.active) this.links.onSignal(from, message.link, message.data, message.admission);
   }
-
-  // ---- what we do ----------------------------------------------------------------------------
 
   /** Says goodbye on every link (naming a successor when we are host), then releases everything. */
   leave(): Promise<void> {

@@ -4,6 +4,8 @@
 // dropped (null), never thrown. Parsed messages are rebuilt field by field, so no
 // key of the input (`__proto__` included) reaches the rest of the library.
 
+import { dropProtoKeys, isKey, isMac, isNonce, isObj, isSeq, isSig, isStr, isToken, nullable, type Obj } from "./wire-checks.js";
+
 /** Version of the link protocol; a message with another `v` is dropped. */
 export const PROTOCOL_VERSION = 1;
 /** Largest app payload accepted by `meeting.send()`, in UTF-16 code units of its JSON. */
@@ -134,39 +136,6 @@ export type SignalMessage =
   /** Participant -> participant: WebRTC signaling for one link instance; offers carry the sender's admission. */
   | { mm: 1; t: "signal"; link: string; data: SignalData; admission: AdmissionProof | null };
 
-type Obj = { readonly [key: string]: unknown };
-
-function isObj(value: unknown): value is Obj {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function isStr(value: unknown, max: number): value is string {
-  return typeof value === "string" && value.length <= max;
-}
-// Broker tokens travel in the broker's URL: letters and digits only.
-function isToken(value: unknown): value is string {
-  return typeof value === "string" && /^[A-Za-z0-9]{8,128}$/.test(value);
-}
-// Public keys and signatures, base64url (see crypto.ts); the crypto checks the rest.
-function isKey(value: unknown): value is string {
-  return typeof value === "string" && /^[A-Za-z0-9_-]{87}$/.test(value);
-}
-function isSig(value: unknown): value is string {
-  return typeof value === "string" && /^[A-Za-z0-9_-]{86}$/.test(value);
-}
-// Request nonces: letters and digits, long enough not to be guessed.
-function isNonce(value: unknown): value is string {
-  return typeof value === "string" && /^[A-Za-z0-9]{8,64}$/.test(value);
-}
-function isMac(value: unknown): value is string {
-  return typeof value === "string" && /^[A-Za-z0-9_-]{43}$/.test(value);
-}
-function isSeq(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
-}
-// `__proto__` as an own key is harmless to us, but an app that merges a payload into an object
-// would inherit from it; such keys never leave parse().
-const dropProtoKeys = (key: string, value: unknown): unknown => (key === "__proto__" ? undefined : value);
-
 function decode(raw: unknown, max: number): Obj | null {
   if (typeof raw !== "string" || raw.length > max) return null;
   try {
@@ -252,12 +221,6 @@ export function parseLink(raw: unknown): LinkMessage | null {
     default:
       return null;
   }
-}
-
-// Absent or null: null; present: parsed, or undefined when malformed.
-function nullable<T>(value: unknown, parse: (value: unknown) => T | null): T | null | undefined {
-  if (value === undefined || value === null) return null;
-  return parse(value) ?? undefined;
 }
 
 /** A signed roster, rebuilt field by field; null when malformed. */
