@@ -240,24 +240,15 @@ export class Mesh {
 
   /** Says goodbye on every link (naming a successor when we are host), then releases everything. */
   leave(): Promise<void> {
-    if (this.lifecycle.is("joining")) {
-      // Cancel the join; once it has unwound, goodbye to anyone we already linked with, then release.
-      this.lifecycle.to("leaving");
-      this.queue.cancel();
-      return this.queue.run("leave", async () => {
-        try {
-          await this.farewell.goodbye(null);
-        } finally {
-          this.close("left");
-        }
-      });
-    }
-    if (!this.lifecycle.inMeeting) return Promise.resolve();
+    const joining = this.lifecycle.is("joining");
+    if (!joining && !this.lifecycle.inMeeting) return Promise.resolve();
     this.lifecycle.to("leaving");
+    // A join in progress unwinds first (releasing what it took); we then say goodbye to anyone it had
+    // already linked with, naming no successor (we were not host yet).
     this.queue.cancel();
-    const successor = this.roster.heir();
+    const successor = joining ? null : this.roster.heir();
     // Release the anchor first so the successor's first claim succeeds.
-    this.anchor.release();
+    if (!joining) this.anchor.release();
     return this.queue.run("leave", async () => {
       try {
         await this.farewell.goodbye(successor);
@@ -266,6 +257,7 @@ export class Mesh {
       }
     });
   }
+
 
   /**
    * Goodbye without waiting for answers, for `pagehide`: the page may be gone before any arrives.
