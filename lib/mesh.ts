@@ -242,22 +242,13 @@ export class Mesh {
 
   /** Says goodbye on every link (naming a successor when we are host), then releases everything. */
   leave(): Promise<void> {
-    if (this.lifecycle.is("joining")) {
-      // Cancel the join; once it has unwound, goodbye to anyone we already linked with, then release.
-      this.lifecycle.to("leaving");
-      this.queue.cancel();
-      return this.queue.run("leave", async () => {
-        try {
-          await this.farewell.goodbye(null);
-        } finally {
-          this.close("left");
-        }
-      });
-    }
-    if (!this.lifecycle.inMeeting) return Promise.resolve();
+    const joining = this.lifecycle.is("joining");
+    if (!joining && !this.lifecycle.inMeeting) return Promise.resolve();
     this.lifecycle.to("leaving");
+    // A join in progress unwinds first (releasing what it took); we then say goodbye to anyone it had
+    // already linked with, naming no successor (we were not host yet).
     this.queue.cancel();
-    const successor = this.roster.heir();
+    const successor = joining ? null : this.roster.heir();
     // The anchor stays ours until we close: our heir takes it over with the token it holds the moment
     // our goodbye arrives, so there is no gap in which a newcomer could claim it and found a meeting
     // of its own.
