@@ -51,6 +51,7 @@ export class Membership {
   // The member we gave the anchor token to (our heir), while we are host.
   private tokenHolder: string | null = null;
   private tokenSent = false;
+  private heirLeft = false;
   // Offers waiting for the next roster (see mayLink()).
   private readonly rosterWaiters = new Set<() => void>();
   // The latest roster of another host that we could not take yet (see consider()).
@@ -182,12 +183,18 @@ export class Membership {
     const handedOver = named === this.deps.selfId;
     this.deps.queue
       .run("elect", async (signal) => {
+        // What the old host told us before it went (its last roster, the anchor token) counts first.
+        await this.serial;
         await this.handover;
         const chain = this.deps.chain;
         const gone = (id: string): boolean => this.gone(id);
         const current = chain.hostId;
-        if (current !== null && current !== this.deps.selfId && !gone(current)) return this.setHost(current);
+        if (current !== null && current !== this.deps.selfId && !gone(current)) {
+          this.deps.log.debug(`election: ${current} is still here and host`);
+          return this.setHost(current);
+        }
         const next = current === this.deps.selfId ? current : (chain.successor(gone) ?? this.deps.selfId);
+        this.deps.log.debug(`election: ${next} succeeds ${String(current)}`);
         this.setHost(next);
         if (next !== this.deps.selfId) return;
         // Others must be able to check that we are host before anything else we do as host.
@@ -249,6 +256,8 @@ export class Membership {
   private removeMember(id: string, reason: ParticipantLeftReason, successor: string | null): void {
     if (reason === "left") this.deps.links.forget(id);
     const member = this.deps.roster.remove(id);
+    this.deps.log.debug(`${id} is gone (${reason})`);
+    if (id === this.tokenHolder) this.heirLeft = reason === "left";
     this.keys.delete(id);
     if (member) this.deps.events.emit("member-left", { member, reason });
     const deferred = this.deferred;
@@ -295,7 +304,11 @@ export class Membership {
     if (!this.deps.anchor.holding) return;
     const heir = this.deps.roster.heir();
     if (heir !== this.tokenHolder) {
-      if (this.tokenHolder !== null) await this.deps.anchor.rotate();
+      // An heir that said goodbye is alive and keeps the token: replace it. One whose link went silent
+      // may be fine, or it may be us who is cut off, and re-registering would then lose the anchor; should
+      // it come back as a usurper, we take the anchor back and replace the token then (AnchorRole.settle).
+      if (this.tokenHolder !== null && this.heirLeft) await this.deps.anchor.rotate();
+      this.heirLeft = false;
       this.tokenHolder = heir;
       this.tokenSent = false;
     }
