@@ -323,12 +323,14 @@ export class AnchorRole {
       this.deps.links.countDropped(src);
       return this.deps.log.debug(`knock from ${from} refused (rate limit)`);
     }
-    const sig = await this.deps.keyring.signAdmission(from, seq, message.key);
+    // Whom it links with is decided now, with its number: only a later newcomer lists an earlier one,
+    // so that two newcomers never both offer (a knock answered meanwhile must not join this list).
     const members = current.members.filter((m) => m.id !== from).map((m) => ({ id: m.id, seq: m.seq }));
     for (const member of roster.view.values()) {
       if (member.id !== from && !members.some((m) => m.id === member.id)) members.push({ id: member.id, seq: member.seq });
     }
     members.push(...this.admission.inFlight(from));
+    const sig = await this.deps.keyring.signAdmission(from, seq, message.key);
     const mac = await this.deps.scope.tag(welcomeStatement(src, message.nonce, seq, sig, current.sig));
     this.channel?.send(src, { mm: 1, t: "welcome", nonce: message.nonce, hostId: roster.selfId, seq, sig, roster: current, members, mac });
   }
