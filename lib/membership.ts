@@ -71,7 +71,8 @@ export class Membership {
       hostId: this.deps.roster.hostId,
       anchorToken: null,
       key: this.deps.keyring.publicKey,
-      admission: this.deps.chain.entry(this.deps.selfId) ? null : this.ownAdmission,
+      // Always: the other side may hold an older roster that does not name us yet.
+      admission: this.ownAdmission,
       roster: this.deps.chain.roster,
       handover: this.handoverProof(),
     });
@@ -206,13 +207,14 @@ export class Membership {
 
   private async onHello(link: Link, hello: Hello): Promise<void> {
     if (link.ready) return;
+    // A newer roster the sender holds may be the one that names it.
+    if (hello.roster) await this.consider(hello.roster, hello.handover);
     const seq = await this.identify(link.remoteId, hello);
     if (!this.deps.links.isCurrent(link) || !this.deps.lifecycle.active || link.ready) return;
     if (seq === null) {
       this.deps.log.warn(`${link.remoteId} said hello with a key no roster or admission of ours names; link closed`);
       return link.close();
     }
-    if (hello.roster) await this.consider(hello.roster, hello.handover);
     this.deps.links.markReady(link);
     const member: Member = { id: link.remoteId, name: hello.name, seq };
     this.keys.set(member.id, hello.key);
