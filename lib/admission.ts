@@ -5,6 +5,8 @@
 const KNOCK_MIN_GAP_MS = 100;
 // Newcomers in flight at once; each costs a join number and a roster entry.
 const MAX_PENDING = 64;
+// Knockers whose last knock time is remembered (for the rate limit); the oldest are forgotten.
+const MAX_KNOCKERS = 1024;
 
 /** Someone in the meeting, as a welcome lists them: id and join number. */
 export interface Seat {
@@ -25,11 +27,16 @@ export class Admission {
 
   /**
    * A knock from `from` at `now`: its join number, held for `holdMs` until its hello arrives; null
-   * when it knocks too often or too many newcomers are in flight.
+   * when it knocks too often. With too many newcomers in flight the oldest is forgotten (it can knock
+   * again): a flood of knocking ids must not lock real newcomers out.
    */
   admit(from: string, now: number, holdMs: number): number | null {
-    if (now - (this.lastKnock.get(from) ?? -Infinity) < KNOCK_MIN_GAP_MS || this.pending.size >= MAX_PENDING) return null;
+    if (now - (this.lastKnock.get(from) ?? -Infinity) < KNOCK_MIN_GAP_MS) return null;
+    this.lastKnock.delete(from);
     this.lastKnock.set(from, now);
+    if (this.lastKnock.size > MAX_KNOCKERS) this.lastKnock.delete(this.lastKnock.keys().next().value as string);
+    this.pending.delete(from);
+    if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value as string);
     const seq = this.next++;
     this.pending.set(from, { seq, until: now + holdMs });
     return seq;

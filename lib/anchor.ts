@@ -1,23 +1,26 @@
-// The anchor role: the one broker id newcomers knock on. Claiming it, knocking on it (each reply
-// matched to its knock by a nonce), admitting newcomers while we hold it, taking it over from a silent
-// holder, and following a live holder that is not us (rehome).
+// The anchor role: the one broker id newcomers knock on, a rendezvous and nothing more. Holding it
+// makes nobody host: the signed roster does (host-chain.ts). Here: claiming it, knocking on it (each
+// reply matched to its knock by a nonce), admitting newcomers with a signed admission while we are host
+// and hold it, taking it over from a silent holder, and looking at who holds it (rehome).
 import { Admission } from "./admission.js";
 import { ChannelOpenError, type OpenChannel, type SignalChannel } from "./broker.js";
 import type { Timers } from "./clock.js";
-import { MeshError } from "./errors.js";
-import { participantFromBrokerId, randomId } from "./ids.js";
+import { brokerUnreachable } from "./errors.js";
+import type { HostChain } from "./host-chain.js";
+import { randomId } from "./ids.js";
+import type { Keyring } from "./keyring.js";
 import type { LinkTable } from "./link-table.js";
 import type { Logger } from "./log.js";
 import { parseSignal, type SignalMessage } from "./protocol.js";
 import { unlessAborted } from "./queue.js";
 import type { Roster } from "./roster.js";
+import { Invitations } from "./invitation.js";
+import { knockStatement, welcomeStatement, type Scope } from "./scope.js";
 
 export type Welcome = Extract<SignalMessage, { t: "welcome" }>;
 
 export interface AnchorConfig {
-  meetingId: string;
   name: string;
-  anchorId: string;
   linkTimeout: number;
   heartbeatTimeout: number;
 }
@@ -25,70 +28,86 @@ export interface AnchorConfig {
 export interface AnchorDeps {
   timers: Timers;
   log: Logger;
+  scope: Scope;
   openChannel: OpenChannel;
   roster: Roster;
+  chain: HostChain;
+  keyring: Keyring;
   links: LinkTable;
   /** Our own registration (to knock from); null before it exists or after release. */
   self(): SignalChannel | null;
   /** The meeting is still ours to act in (joining or joined). */
   active(): boolean;
-  /** The host is now `id` (emits host-changed when it changed). */
-  setHost(id: string): void;
+  /** The holder answered with a roster our chain accepts and another host: follow it. */
+  follow(welcome: Welcome): void;
+  /** We hold the anchor now, as host: sign a roster if we have not yet. */
+  claimed(): Promise<void>;
   /** We are the one cut off: the meeting goes on without us. */
   cutOff(): void;
+  /** We founded a meeting alone and were invited into the real one: become its member. */
+  invited(welcome: Welcome): void;
 }
 
-// How often the host checks that the broker still routes the anchor to it.
+// How often the holder checks that the broker still routes the anchor to it (while handing it over: faster).
 const ANCHOR_WATCH_MS = 1000;
+const HANDOVER_WATCH_MS = 50;
 const REGISTER_TIMEOUT_MS = 5000;
 // How long a would-be host waits for the anchor's holder to answer before taking the anchor over.
 const HOLDER_ALIVE_WAIT_MS = 1000;
-// A successor retries the anchor this often while the old holder's registration lingers.
+// The anchor is retried this often while another registration lingers.
 const CLAIM_RETRY_MS = 200;
 // With nobody left to talk to, this many failed claims mean the meeting lives on elsewhere.
 const CLAIM_ATTEMPTS_WHEN_ALONE = 15;
-
-export function brokerUnreachable(error: unknown): MeshError {
-  return new MeshError("broker-unreachable", `cannot reach the broker: ${String((error as Error).message)}`, {
-    cause: error,
-  });
-}
+const USURPER_BACKOFF_MS = 250;
+const USURPER_BACKOFF_MAX_MS = 16_000;
 
 export class AnchorRole {
   private channel: SignalChannel | null = null;
-  // The anchor's broker token: ours when we hold it; the host's when it told us (see README, Reliability).
-  private token: string | null = null;
+  // The anchor's broker token: ours when we hold it; the host's when we are its heir (see README, Security).
+  private secret: string | null = null;
   private readonly admission = new Admission();
   private readonly knocks = new Map<string, (welcome: Welcome | null) => void>();
+  /** Called when the broker routes the anchor to someone else while we held it. */
+  lostHandler: (() => void) | null = null;
+  private takenOver: (() => void) | null = null;
+  private readonly invitations: Invitations;
+  // Takeovers from a usurper so far (each waits twice as long as the one before).
+  private usurped = 0;
 
   constructor(
     private readonly config: AnchorConfig,
     private readonly deps: AnchorDeps,
-  ) {}
+  ) {
+    this.invitations = new Invitations({
+      ...deps,
+      admit: (id) => this.admission.admit(id, deps.timers.now(), config.linkTimeout),
+      release: () => this.release(),
+    });
+  }
 
   /** We hold the anchor registration now. */
   get holding(): boolean {
     return this.channel !== null;
   }
 
-  /** The token to hand to members in our hello (only while we hold the anchor). */
-  get tokenToShare(): string | null {
-    return this.holding ? this.token : null;
+  /** The token we registered the anchor with (for our heir), while we hold it. */
+  get token(): string | null {
+    return this.holding ? this.secret : null;
   }
 
-  /** The host told us its anchor token. */
+  /** The host made us its heir: with its token we can take a frozen host's anchor over. */
   learnToken(token: string): void {
-    this.token = token;
+    this.secret = token;
   }
 
   /**
-   * Registers the anchor under `token`; true when we hold it now (and are host), false when someone
-   * else does. A token equal to the live holder's takes the anchor over. Throws broker-unreachable.
+   * Registers the anchor under `token`; true when we hold it now, false when someone else does. A token
+   * equal to the live holder's takes the anchor over. Throws broker-unreachable.
    */
   async claim(timeoutMs: number, token: string): Promise<boolean> {
     let anchor: SignalChannel;
     try {
-      anchor = await this.deps.openChannel(this.config.anchorId, timeoutMs, token);
+      anchor = await this.deps.openChannel(this.deps.scope.anchorId, timeoutMs, token);
     } catch (error) {
       if (error instanceof ChannelOpenError && error.kind === "id-taken") return false;
       throw brokerUnreachable(error);
@@ -97,56 +116,61 @@ export class AnchorRole {
       anchor.close();
       return false;
     }
+    this.channel?.close();
     this.channel = anchor;
-    this.token = token;
-    this.deps.setHost(this.deps.roster.selfId);
-    anchor.onMessage = (src, payload) => this.onKnock(src, payload);
+    this.secret = token;
+    anchor.onMessage = (src, payload) => void this.onKnock(src, payload).catch((e: unknown) => this.deps.log.error("answering a knock failed", e));
     anchor.onLost = () => this.onLost();
     anchor.watch(ANCHOR_WATCH_MS);
-    this.deps.log.info(`holding the anchor`);
+    this.deps.log.info("holding the anchor");
     return true;
   }
 
   /** Founding the meeting: numbers start after ours (0). */
   founded(): void {
-    this.deps.roster.selfSeq = 0;
     this.admission.restartAfter(0);
+    this.invitations.founded();
   }
 
   /** Knocks on the anchor; resolves with its welcome, or null when none came within `timeoutMs`. */
-  knock(timeoutMs: number, signal?: AbortSignal): Promise<Welcome | null> {
+  async knock(timeoutMs: number, signal?: AbortSignal): Promise<Welcome | null> {
     const nonce = randomId(16);
+    const self = this.deps.self();
+    const key = this.deps.keyring.publicKey;
+    const mac = self === null ? null : await this.deps.scope.tag(knockStatement(self.id, nonce, key));
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve(null);
-      signal?.addEventListener("abort", () => finish(null), { once: true });
-      const cancel = this.deps.timers.after(timeoutMs, () => finish(null), () => finish(null));
       const finish = (welcome: Welcome | null): void => {
         if (!this.knocks.delete(nonce)) return;
         cancel();
         resolve(welcome);
       };
+      const cancel = this.deps.timers.after(timeoutMs, () => finish(null), () => finish(null));
+      signal?.addEventListener("abort", () => finish(null), { once: true });
       this.knocks.set(nonce, finish);
-      this.deps.self()?.send(this.config.anchorId, { mm: 1, t: "knock", name: this.config.name, nonce });
+      self?.send(this.deps.scope.anchorId, { mm: 1, t: "knock", name: this.config.name, nonce, key, mac });
     });
   }
 
   /** A welcome arrived on our own registration; `src` is broker-stamped. */
   onWelcome(src: string, welcome: Welcome): void {
-    // Only the anchor's holder can send from the anchor id, and only to a knock of ours.
-    if (src !== this.config.anchorId) return this.deps.log.debug(`welcome from ${src} (not the anchor) ignored`);
+    // Only the anchor's holder can send from the anchor id, and only to a knock of ours; from a member's
+    // id it is an invitation (see invite()).
+    if (src !== this.deps.scope.anchorId) {
+      return void this.invitations.received(src, welcome, this.holding).catch((e: unknown) => this.deps.log.error("an invitation failed", e));
+    }
     const answer = this.knocks.get(welcome.nonce);
     if (!answer) return this.deps.log.debug("welcome to no knock of ours ignored");
     answer(welcome);
   }
 
   /**
-   * We are host by the succession rule but do not hold the anchor: claim it. If someone holds it,
-   * knock: a live holder answers and we follow it; a silent one (frozen, or its registration not yet
-   * expired) is taken over with the meeting's anchor token, if a live member is with us. Alone and
-   * unable to claim, we are the one who got cut off, and the meeting goes on without us.
-   * Named by a host that said goodbye, we claim with the meeting's anchor token at once: its
-   * registration may linger at the broker for a moment, and knocking on it first would leave a gap in
-   * which a newcomer could claim the anchor and the meeting would have to merge into its.
+   * We are host (by the chain) but do not hold the anchor: claim it. If someone holds it, knock: a
+   * holder that answers with a roster our chain accepts and another host is the meeting's host, and we
+   * follow it (we were cut off, or deposed while frozen). A holder that is silent, or answers as no
+   * host can (an unsigned, stale or forged roster), is taken over with the anchor token if we have it.
+   * Alone and never getting the anchor, we are the one cut off. Handed the role by a host that said
+   * goodbye, we claim with its token at once: its registration may linger for a moment.
    */
   async settle(handedOver: boolean, signal: AbortSignal): Promise<void> {
     const roster = this.deps.roster;
@@ -155,7 +179,7 @@ export class AnchorRole {
     while (going()) {
       let taken = false;
       try {
-        const token = handedOver && this.token !== null ? this.token : randomId(24);
+        const token = handedOver && this.secret !== null ? this.secret : randomId(24);
         // A claim that lands after we were cancelled is given back by claim() itself (not active).
         if (await unlessAborted(this.claim(REGISTER_TIMEOUT_MS, token), signal, false)) return this.announce();
         taken = true;
@@ -168,12 +192,26 @@ export class AnchorRole {
         const welcome =
           (await this.knock(HOLDER_ALIVE_WAIT_MS, signal)) ?? (going() ? await this.knock(HOLDER_ALIVE_WAIT_MS, signal) : null);
         if (!going()) return;
-        if (welcome && welcome.hostId !== roster.selfId) return this.follow(welcome);
-        // Take over only with a live member beside us: someone who lost the host as we did. Alone, we
-        // may just as well be the one who got cut off, and the holder's silence proves nothing.
-        if (!welcome && this.token !== null && this.deps.links.hasLiveLink(this.config.heartbeatTimeout / 2)) {
+        const verdict = welcome === null ? "silent" : await this.judge(welcome);
+        if (!going()) return;
+        if (verdict === "host" && welcome) return this.deps.follow(welcome);
+        if (verdict === "usurper" && welcome) await this.invitations.send(welcome);
+        if (verdict === "usurper") {
+          this.deps.log.warn("the anchor is held by someone who is not the host (a usurper)");
+          // Two holders who each take the other for a usurper must not trade the anchor forever.
+          await unlessAborted(this.deps.timers.sleep(Math.min(USURPER_BACKOFF_MAX_MS, USURPER_BACKOFF_MS * 2 ** this.usurped++)), signal, undefined);
+          if (!going()) return;
+        }
+        // Take over only with a live member beside us, from a usurper, or as the host the roster names:
+        // alone and not yet signed host, a silent holder may just as well mean that we are cut off.
+        const signedHost = this.deps.chain.hostId === roster.selfId;
+        if (this.secret !== null && (verdict === "usurper" || signedHost || this.deps.links.hasLiveLink(this.config.heartbeatTimeout / 2))) {
           try {
-            if (await unlessAborted(this.claim(REGISTER_TIMEOUT_MS, this.token), signal, false)) return this.announce();
+            if (await unlessAborted(this.claim(REGISTER_TIMEOUT_MS, this.secret), signal, false)) {
+              // Taken back from someone who knew our token: it must not work a second time.
+              if (signedHost) await this.rotate();
+              return this.announce();
+            }
           } catch (error) {
             this.deps.log.warn("taking the anchor over failed; retrying", error);
           }
@@ -186,26 +224,54 @@ export class AnchorRole {
   }
 
   /**
-   * A member says the anchor changed hands. Only the broker-stamped anchor can answer a knock, so a
+   * A member says the anchor changed hands. The holder's welcome counts only when its roster does: a
    * member can make us look, never tell us whom to follow.
    */
   async rehome(signal: AbortSignal): Promise<void> {
     if (this.holding || !this.deps.active()) return;
     const welcome = await this.knock(HOLDER_ALIVE_WAIT_MS, signal);
-    if (welcome && !signal.aborted && this.deps.active() && !this.holding) this.adopt(welcome);
+    if (!welcome || signal.aborted || !this.deps.active() || this.holding) return;
+    if ((await this.judge(welcome)) === "host") this.deps.follow(welcome);
   }
 
-  /** Links to everyone a welcome lists and follows its host. */
-  adopt(welcome: Welcome): void {
-    this.deps.setHost(welcome.hostId);
-    for (const member of welcome.members) {
-      if (member.id !== this.deps.roster.selfId) this.deps.links.ensure(member.id);
-    }
+  /** Someone joined our meeting (we are no longer a founder alone: invitations are refused). */
+  memberArrived(): void {
+    this.invitations.memberArrived();
   }
 
   /** A member said hello: no longer in flight, its number never handed out again. */
   arrived(id: string, seq: number): void {
     this.admission.arrived({ id, seq });
+  }
+
+  /** Re-registers the anchor under a fresh token (the heir who knew the old one is gone). */
+  async rotate(): Promise<void> {
+    const old = this.channel;
+    if (!old) return;
+    this.channel = null;
+    old.close();
+    // The broker frees the id when it sees the socket close; until then the claim is refused.
+    for (let attempt = 0; attempt < 10 && this.deps.active(); attempt++) {
+      try {
+        if (await this.claim(REGISTER_TIMEOUT_MS, randomId(24))) return;
+      } catch (error) {
+        this.deps.log.warn("re-registering the anchor failed", error);
+      }
+      await this.deps.timers.sleep(CLAIM_RETRY_MS);
+    }
+    if (this.deps.active()) this.lostHandler?.();
+  }
+
+  /**
+   * Leaving as host with an heir: keeps the anchor until the heir has taken it over (it has our token),
+   * at most `ms`, so that no newcomer finds it free in between and founds a meeting of its own.
+   */
+  async handOver(ms: number): Promise<void> {
+    const channel = this.channel;
+    if (!channel) return;
+    channel.watch(HANDOVER_WATCH_MS);
+    await this.deps.timers.bound(new Promise<void>((resolve) => (this.takenOver = resolve)), ms);
+    this.takenOver = null;
   }
 
   /** Gives the anchor up (leaving) and forgets pending knocks. */
@@ -215,54 +281,66 @@ export class AnchorRole {
     for (const answer of [...this.knocks.values()]) answer(null);
   }
 
-  // Now holding the anchor, under the token claim() recorded: start numbering after everyone we know,
-  // and tell everyone the token.
-  private announce(): void {
-    this.admission.restartAfter(this.deps.roster.highestSeq());
-    const token = this.token;
-    if (token !== null) this.deps.links.broadcast({ v: 1, t: "anchor", token }, (l) => l.state === "open");
+  // What the holder's welcome says about it: the host (a roster our chain accepts, naming another
+  // host, or ours unchanged with another holder being impossible) or a usurper.
+  private async judge(welcome: Welcome): Promise<"host" | "usurper"> {
+    const roster = this.deps.roster;
+    if (welcome.roster.hostId === roster.selfId) return "usurper"; // our own roster, replayed by someone else
+    // Alone, we cannot tell who succeeded whom while we were away: a roster signed by a host of our
+    // meeting means the meeting went on without us.
+    if (roster.alone) return (await this.deps.chain.fromOurMeeting(welcome.roster)) ? "host" : "usurper";
+    const verdict = await this.deps.chain.check(welcome.roster, (id) => id !== roster.selfId && !roster.has(id), false);
+    return verdict.ok ? "host" : "usurper";
   }
 
-  // A live holder answered our knock: either we were cut off from the host, or someone claimed the
-  // anchor while it changed hands and now hosts part of the meeting. Either way we follow the holder
-  // and ask our members to check the anchor too, so the two parts become one meeting again.
-  private follow(welcome: Welcome): void {
-    if (this.deps.roster.alone) return this.deps.cutOff();
-    this.adopt(welcome);
-    this.deps.links.broadcast({ v: 1, t: "rehome" }, (l) => l.state === "open");
+  // Now holding the anchor: start numbering after everyone we know.
+  private async announce(): Promise<void> {
+    const signed = (this.deps.chain.roster?.members ?? []).map((m) => m.seq);
+    this.admission.restartAfter(Math.max(this.deps.roster.highestSeq(), ...signed));
+    await this.deps.claimed();
   }
 
-  private onKnock(src: string, payload: unknown): void {
+  private async onKnock(src: string, payload: unknown): Promise<void> {
     const message = parseSignal(payload);
-    const from = participantFromBrokerId(this.config.meetingId, src);
+    const from = this.deps.scope.participantOf(src);
     if (message === null || message.t !== "knock" || from === null) {
       this.deps.links.countDropped(src);
       return this.deps.log.debug(`non-knock on the anchor from ${src} dropped`);
     }
     const roster = this.deps.roster;
-    if (from === roster.selfId || this.channel === null) return;
+    const current = this.deps.chain.roster;
+    // Only the host admits, and not on its way out; a holder that is not (yet) host says nothing.
+    if (from === roster.selfId || this.channel === null || current === null || current.hostId !== roster.selfId || !this.deps.active()) return;
+    if (!(await this.deps.scope.checkTag(knockStatement(src, message.nonce, message.key), message.mac))) {
+      this.deps.links.countDropped(src);
+      return this.deps.log.debug(`knock from ${src} without the meeting password's proof dropped`);
+    }
     const now = this.deps.timers.now();
     this.admission.expire(now);
     // A knock from a member is a probe (is the host alive?) or a restart; it gets a welcome like anyone.
     const seq = this.admission.admit(from, now, this.config.linkTimeout);
     if (seq === null) {
       this.deps.links.countDropped(src);
-      return this.deps.log.debug(`knock from ${from} refused (rate limit or too many in flight)`);
+      return this.deps.log.debug(`knock from ${from} refused (rate limit)`);
     }
-    const members = [{ id: roster.selfId, seq: roster.selfSeq }];
-    for (const member of roster.view.values()) if (member.id !== from) members.push({ id: member.id, seq: member.seq });
+    // Whom it links with is decided now, with its number: only a later newcomer lists an earlier one,
+    // so that two newcomers never both offer (a knock answered meanwhile must not join this list).
+    const members = current.members.filter((m) => m.id !== from).map((m) => ({ id: m.id, seq: m.seq }));
+    for (const member of roster.view.values()) {
+      if (member.id !== from && !members.some((m) => m.id === member.id)) members.push({ id: member.id, seq: member.seq });
+    }
     members.push(...this.admission.inFlight(from));
-    this.channel.send(src, { mm: 1, t: "welcome", nonce: message.nonce, hostId: roster.selfId, seq, members });
+    const sig = await this.deps.keyring.signAdmission(from, seq, message.key);
+    const mac = await this.deps.scope.tag(welcomeStatement(src, message.nonce, seq, sig, current.sig));
+    this.channel?.send(src, { mm: 1, t: "welcome", nonce: message.nonce, hostId: roster.selfId, seq, sig, roster: current, members, mac });
   }
 
-  // The broker routes the anchor to someone else now (we froze and were taken over, or lost it while
-  // the broker was away).
+  // The broker routes the anchor to someone else now (we froze and were taken over, someone who had
+  // the token took it, or we lost it while the broker was away). Not a sign that we were cut off.
   private onLost(): void {
     this.channel = null;
+    if (this.takenOver) return this.takenOver();
     this.deps.log.warn("lost the anchor registration");
     this.lostHandler?.();
   }
-
-  /** Called when the anchor is lost while we held it (the coordinator decides what follows). */
-  lostHandler: (() => void) | null = null;
 }

@@ -77,3 +77,56 @@ export function endStatement(meetingId: string, hostId: string, nonce: string, t
 export function handoverStatement(meetingId: string, from: string, to: string, toKey: string): string {
   return JSON.stringify(["meshmeet/handover/1", meetingId, from, to, toKey]);
 }
+
+export interface RosterEntry {
+  id: string;
+  seq: number;
+  key: string;
+}
+
+/** The host's word on who is in the meeting: members (the host among them), join numbers and keys. */
+export function rosterStatement(meetingId: string, epoch: number, hostId: string, members: readonly RosterEntry[]): string {
+  return JSON.stringify(["meshmeet/roster/1", meetingId, epoch, hostId, members.map((m) => [m.id, m.seq, m.key])]);
+}
+
+/** The host admits `id` with join number `seq` and public key `key` (what a newcomer shows the members). */
+export function admissionStatement(meetingId: string, id: string, seq: number, key: string): string {
+  return JSON.stringify(["meshmeet/admission/1", meetingId, id, seq, key]);
+}
+
+const HMAC = { name: "HMAC", hash: "SHA-256" } as const;
+
+/**
+ * What a meeting password gives: `scope`, the secret name under which the meeting's broker ids live (so
+ * that someone who knows only the meeting id cannot find, squat or flood them), and a key that
+ * authenticates knocks and welcomes.
+ */
+export interface Realm {
+  scope: string;
+  macKey: CryptoKey;
+}
+
+export async function deriveRealm(meetingId: string, password: string): Promise<Realm> {
+  const secret = await crypto.subtle.importKey("raw", encoder.encode(password), "HKDF", false, ["deriveBits", "deriveKey"]);
+  const hkdf = (info: string) => ({ name: "HKDF", hash: "SHA-256", salt: encoder.encode(`meshmeet/${meetingId}`), info: encoder.encode(info) });
+  const bits = new Uint8Array(await crypto.subtle.deriveBits(hkdf("meshmeet/scope/1"), secret, 128));
+  const scope = Array.from(bits, (b) => b.toString(16).padStart(2, "0")).join("");
+  const macKey = await crypto.subtle.deriveKey(hkdf("meshmeet/mac/1"), secret, { ...HMAC, length: 256 }, false, ["sign", "verify"]);
+  return { scope, macKey };
+}
+
+/** An HMAC of `statement` under the realm's key (43 base64url characters). */
+export async function mac(key: CryptoKey, statement: string): Promise<string> {
+  return toBase64Url(new Uint8Array(await crypto.subtle.sign(HMAC, key, encoder.encode(statement))));
+}
+
+/** True when `tag` is the realm key's HMAC of `statement`; never throws. */
+export async function checkMac(key: CryptoKey, statement: string, tag: string): Promise<boolean> {
+  const bytes = tag.length === 43 ? fromBase64Url(tag) : null;
+  if (bytes === null || bytes.length !== 32) return false;
+  try {
+    return await crypto.subtle.verify(HMAC, key, bytes, encoder.encode(statement));
+  } catch {
+    return false;
+  }
+}

@@ -10,6 +10,8 @@
  * - `duplicate-participant`: another tab is already in this meeting with the same participantId.
  * - `broker-unreachable`: the PeerJS broker could not be reached (or refused us) in time.
  * - `host-unreachable`: the meeting's host never answered our knock before the join timeout.
+ * - `host-unverified`: the meeting's anchor answered, but not as its host can (an unsigned or forged welcome,
+ *   or none proving the meeting password): someone squats this meeting id.
  * - `payload-too-large`: `send()` got more than 16 KiB of JSON.
  * - `unknown-participant`: `send({ to })` names nobody in the meeting.
  * - `unauthorized-terminate`: a participant who is not the host tried to end the meeting; it was ignored.
@@ -30,6 +32,7 @@ export type MeshErrorCode =
   | "duplicate-participant"
   | "broker-unreachable"
   | "host-unreachable"
+  | "host-unverified"
   | "payload-too-large"
   | "unknown-participant"
   | "unauthorized-terminate"
@@ -68,4 +71,9 @@ export function insecureContext(what: string): MeshError {
       ? `${what} is unavailable: this page is not a secure context (serve it over https, or from localhost)`
       : `${what} is unavailable in this environment`,
   );
+}
+
+/** The broker could not be reached (or refused us) while registering. */
+export function brokerUnreachable(error: unknown): MeshError {
+  return new MeshError("broker-unreachable", `cannot reach the broker: ${String((error as Error).message)}`, { cause: error });
 }

@@ -5,6 +5,7 @@ import type { Timers } from "./clock.js";
 import { MeshError } from "./errors.js";
 import { Acks } from "./handshake.js";
 import { randomId } from "./ids.js";
+import type { HostChain } from "./host-chain.js";
 import type { Keyring } from "./keyring.js";
 import type { Link } from "./link.js";
 import type { LinkTable } from "./link-table.js";
@@ -19,9 +20,9 @@ export interface FarewellDeps {
   timers: Timers;
   log: Logger;
   keyring: Keyring;
+  /** Whose key is whose and who is host: an end is obeyed only when it is that host's. */
+  chain: HostChain;
   links: LinkTable;
-  /** The host as we know it: an end is obeyed only when it is this host's. */
-  hostId(): string | null;
   /** Still in the meeting (or joining): an end can still end it for us. */
   active(): boolean;
   /** A forged or stale end was ignored. */
@@ -36,11 +37,16 @@ const END_WAIT_MS = 1000;
 const END_RESEND_MS = 200;
 // Nonces of ends obeyed or refused, remembered to report and obey each once; bounded against floods.
 const REMEMBERED_ENDS = 1024;
+// Refused ends reported per sender at most this often; more from one sender than REFUSED_ENDS_CUT_OFF
+// (an honest member relays a few at most) and its link is closed as a protocol violation.
+const REFUSAL_REPORT_EVERY_MS = 5000;
+const REFUSED_ENDS_CUT_OFF = 20;
 
 export class Farewell {
   private readonly acks: Acks;
   private readonly obeyed = new BoundedSet<string>(REMEMBERED_ENDS);
   private readonly refusedEnds = new BoundedSet<string>(REMEMBERED_ENDS);
+  private readonly refusals = new Map<string, { count: number; reportedAt: number }>();
 
   constructor(private readonly deps: FarewellDeps) {
     this.acks = new Acks(deps.timers);
@@ -56,21 +62,16 @@ export class Farewell {
    * (bounded) for the acks. A handover that cannot be signed goes unsigned: leaving must not fail.
    */
   async goodbye(successor: string | null): Promise<void> {
-    let handover: Awaited<ReturnType<Keyring["signHandover"]>> = null;
-    if (successor !== null) {
+    const successorKey = successor === null ? null : (this.deps.chain.entry(successor)?.key ?? null);
+    let handoverSig: string | null = null;
+    if (successor !== null && successorKey !== null) {
       try {
-        handover = await this.deps.keyring.signHandover(this.deps.selfId, successor);
+        handoverSig = await this.deps.keyring.signHandover(this.deps.selfId, successor, successorKey);
       } catch (error) {
         this.deps.log.error("could not sign the handover; leaving without it", error);
       }
     }
-    const bye: Bye = {
-      v: 1,
-      t: "bye",
-      successor,
-      successorKey: handover?.successorKey ?? null,
-      handoverSig: handover?.handoverSig ?? null,
-    };
+    const bye: Bye = { v: 1, t: "bye", successor, successorKey: handoverSig && successorKey, handoverSig };
     await this.acks.handshake(this.deps.links.all(), bye, BYE_WAIT_MS, 0);
   }
 
@@ -93,14 +94,16 @@ export class Farewell {
     await this.acks.handshake(this.deps.links.all(), end, END_WAIT_MS, END_RESEND_MS);
   }
 
-  /** A member said goodbye: acknowledge, let the link go, and keep the handover it vouched for. */
-  onBye(link: Link, bye: Bye): void {
+  /**
+   * A member said goodbye: acknowledge and let the link go. Resolves once the handover it signed (if
+   * any, and if it was the host) is checked and remembered by the host chain.
+   */
+  async onBye(link: Link, bye: Bye): Promise<void> {
     link.send({ v: 1, t: "bye-ack" });
     void link.flush(100).then(() => link.close());
-    if (bye.successor !== null && bye.successorKey !== null && bye.handoverSig !== null) {
-      this.deps.keyring
-        .acceptHandover(link.remoteId, bye.successor, bye.successorKey, bye.handoverSig)
-        .catch((error: unknown) => this.deps.log.warn(`handover from ${link.remoteId} could not be checked`, error));
+    if (bye.successor === null || bye.successorKey === null || bye.handoverSig === null) return;
+    if (!(await this.deps.chain.handover(link.remoteId, bye.successor, bye.successorKey, bye.handoverSig))) {
+      this.deps.log.debug(`handover from ${link.remoteId} to ${bye.successor} not accepted`);
     }
   }
 
@@ -110,8 +113,8 @@ export class Farewell {
    */
   async onEnd(link: Link, end: End): Promise<void> {
     if (this.obeyed.has(end.nonce)) return;
-    const refusal = await this.deps.keyring.refuseEnd(end, this.deps.hostId());
-    if (refusal !== null) return this.refuse(link.remoteId, end.nonce, refusal);
+    const refusal = await this.deps.chain.refuseEnd(end);
+    if (refusal !== null) return this.refuse(link, end.nonce, refusal);
     if (!this.deps.active() || this.obeyed.has(end.nonce)) return;
     this.obeyed.add(end.nonce);
     link.send({ v: 1, t: "end-ack", nonce: end.nonce });
@@ -121,12 +124,24 @@ export class Farewell {
     this.deps.ended(Promise.all(this.deps.links.all().map((l) => l.flush(200))));
   }
 
-  private refuse(from: string, nonce: string, why: string): void {
-    // An end is resent until acknowledged, and relayed by several: report each one once.
+  private refuse(link: Link, nonce: string, why: string): void {
+    const from = link.remoteId;
+    // An end is resent until acknowledged, and relayed by several: each one counts once.
     const key = `${from}/${nonce}`;
     if (this.refusedEnds.has(key)) return;
     this.refusedEnds.add(key);
     this.deps.log.warn(`ignored an end from ${from}: ${why}`);
+    const now = this.deps.timers.now();
+    const seen = this.refusals.get(from) ?? { count: 0, reportedAt: -Infinity };
+    seen.count++;
+    this.refusals.set(from, seen);
+    if (seen.count > REFUSED_ENDS_CUT_OFF) {
+      this.deps.log.warn(`disconnecting ${from}: ${seen.count} refused ends`);
+      return link.close(true);
+    }
+    // Told to the app, but not once per forged end: one report per sender per interval.
+    if (now - seen.reportedAt < REFUSAL_REPORT_EVERY_MS) return;
+    seen.reportedAt = now;
     this.deps.refused(
       new MeshError("unauthorized-terminate", `ignored an end of the meeting from ${from}: ${why}`, { participantId: from }),
     );

@@ -1,28 +1,34 @@
-// Joining: our own broker registration, then either founding the meeting (we claim the anchor) or
-// knocking on it and linking to everyone its welcome lists, all within joinTimeout and cancellable.
+// Joining: our own broker registration, then either founding the meeting (we claim the anchor and sign
+// the first roster) or knocking on it, checking the welcome (the roster signed by the host it names, our
+// admission signed by that host, the password's HMAC) and linking to everyone it lists, all within
+// joinTimeout and cancellable.
 import type { AnchorRole, Welcome } from "./anchor.js";
-import { brokerUnreachable } from "./anchor.js";
 import { ChannelOpenError, type OpenChannel, type SignalChannel } from "./broker.js";
 import type { Timers } from "./clock.js";
-import { MeshError, insecureContext } from "./errors.js";
-import { participantBrokerId, randomId } from "./ids.js";
+import { MeshError, brokerUnreachable, insecureContext } from "./errors.js";
+import type { HostChain } from "./host-chain.js";
+import { randomId } from "./ids.js";
 import type { Keyring } from "./keyring.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { LinkTable } from "./link-table.js";
+import type { Logger } from "./log.js";
+import type { Membership } from "./membership.js";
 import type { MeshConfig } from "./mesh-types.js";
 import { Cancelled, unlessAborted } from "./queue.js";
-import type { Roster } from "./roster.js";
+import { welcomeStatement, type Scope } from "./scope.js";
 
 export interface JoinDeps {
   config: MeshConfig;
   timers: Timers;
+  log: Logger;
   openChannel: OpenChannel;
   keyring: Keyring;
+  scope: Scope;
+  chain: HostChain;
   anchor: AnchorRole;
   links: LinkTable;
-  roster: Roster;
+  membership: Membership;
   lifecycle: Lifecycle;
-  setHost(id: string): void;
   /** Our own registration is up: from now on the coordinator listens on it. */
   registered(self: SignalChannel): void;
 }
@@ -41,31 +47,43 @@ const JOIN_GRACE_MS = 3000;
 
 /** One join attempt's steps. Throws MeshError (or Cancelled when `signal` aborts). */
 export class JoinFlow {
+  // Welcomes that did not verify: at the deadline, the anchor is squatted rather than silent.
+  private forged = 0;
+
   constructor(private readonly deps: JoinDeps) {}
 
   async run(signal: AbortSignal): Promise<void> {
-    const deadline = this.deps.timers.now() + this.deps.config.joinTimeout;
+    const { timers, keyring, anchor, config } = this.deps;
+    const deadline = timers.now() + config.joinTimeout;
     if (!globalThis.crypto?.subtle) throw insecureContext("WebCrypto (crypto.subtle)");
-    await this.deps.keyring.init().catch((error: unknown) => {
+    await keyring.init().catch((error: unknown) => {
       throw new MeshError("internal", `could not create a signing key: ${String(error)}`, { cause: error });
     });
+    if (config.password !== undefined) await this.deps.scope.usePassword(config.password);
     this.check(signal);
-    this.deps.registered(await this.registerSelf(deadline, signal));
+    const self = await this.registerSelf(deadline, signal);
+    this.deps.registered(self);
     for (;;) {
       this.check(signal);
-      if (deadline - this.deps.timers.now() < MIN_ATTEMPT_MS) throw this.hostUnreachable();
+      if (deadline - timers.now() < MIN_ATTEMPT_MS) throw this.outOfTime();
       // A fresh token: a newcomer must never take over a live meeting's anchor.
       if (await this.claimWithin(deadline, randomId(24))) {
-        this.deps.anchor.founded();
+        anchor.founded();
+        await this.deps.membership.found();
         break;
       }
       this.check(signal);
-      const welcome = await this.deps.anchor.knock(Math.min(KNOCK_WAIT_MS, deadline - this.deps.timers.now()), signal);
+      const welcome = await anchor.knock(Math.min(KNOCK_WAIT_MS, deadline - timers.now()), signal);
       if (welcome) {
-        await this.linkToRoster(welcome, deadline, signal);
-        break;
+        const refusal = await this.refuse(welcome, self.id);
+        if (refusal === null) {
+          await this.linkToRoster(welcome, deadline, signal);
+          break;
+        }
+        this.forged++;
+        this.deps.log.warn(`the anchor's welcome was refused: ${refusal}`);
       }
-      if (this.deps.timers.now() >= deadline) throw this.hostUnreachable();
+      if (timers.now() >= deadline) throw this.outOfTime();
     }
   }
 
@@ -73,10 +91,27 @@ export class JoinFlow {
     if (signal.aborted || !this.deps.lifecycle.is("joining")) throw new Cancelled("join");
   }
 
-  private hostUnreachable(cause?: unknown): MeshError {
+  // Why `welcome` does not come from the meeting's host; null when it does (and its roster is now ours).
+  private async refuse(welcome: Welcome, selfBrokerId: string): Promise<string | null> {
+    const statement = welcomeStatement(selfBrokerId, welcome.nonce, welcome.seq, welcome.sig, welcome.roster.sig);
+    if (!(await this.deps.scope.checkTag(statement, welcome.mac))) return "it does not prove the meeting password";
+    const proof = { seq: welcome.seq, key: this.deps.keyring.publicKey, sig: welcome.sig };
+    const verdict = await this.deps.chain.trust(welcome.roster, this.deps.config.participantId, proof);
+    return verdict.ok ? null : verdict.why;
+  }
+
+  private outOfTime(cause?: unknown): MeshError {
+    const { meetingId, joinTimeout } = this.deps.config;
+    if (this.forged > 0) {
+      return new MeshError(
+        "host-unverified",
+        `the anchor of meeting ${meetingId} answered ${this.forged} time(s), but never as its host can (unsigned, ` +
+          `forged or without the password's proof): someone squats this meeting id${this.deps.scope.protected ? "" : " (a password prevents it)"}`,
+      );
+    }
     return new MeshError(
       "host-unreachable",
-      `the host of meeting ${this.deps.config.meetingId} did not answer within ${this.deps.config.joinTimeout} ms`,
+      `the host of meeting ${meetingId} did not answer within ${joinTimeout} ms (a frozen host, or an id held by someone who does not answer)`,
       cause === undefined ? undefined : { cause },
     );
   }
@@ -84,19 +119,21 @@ export class JoinFlow {
   // Claims the anchor within what is left of join(); a claim that runs into the deadline means we
   // ran out of time (the broker answered our own registration), not that the broker is down.
   private async claimWithin(deadline: number, token: string): Promise<boolean> {
+    const { timers, anchor } = this.deps;
     try {
-      return await this.deps.anchor.claim(Math.min(REGISTER_TIMEOUT_MS, deadline - this.deps.timers.now()), token);
+      return await anchor.claim(Math.min(REGISTER_TIMEOUT_MS, deadline - timers.now()), token);
     } catch (error) {
-      if (this.deps.timers.now() >= deadline - MIN_ATTEMPT_MS) throw this.hostUnreachable(error);
+      if (timers.now() >= deadline - MIN_ATTEMPT_MS) throw this.outOfTime(error);
       throw error;
     }
   }
 
   private async registerSelf(deadline: number, signal: AbortSignal): Promise<SignalChannel> {
-    const giveUp = this.deps.timers.now() + SELF_ID_RETRY_MS;
-    const brokerId = participantBrokerId(this.deps.config.meetingId, this.deps.config.participantId);
+    const { timers, config } = this.deps;
+    const giveUp = timers.now() + SELF_ID_RETRY_MS;
+    const brokerId = this.deps.scope.brokerIdOf(config.participantId);
     for (;;) {
-      const timeout = Math.min(REGISTER_TIMEOUT_MS, Math.max(1, deadline - this.deps.timers.now()));
+      const timeout = Math.min(REGISTER_TIMEOUT_MS, Math.max(1, deadline - timers.now()));
       try {
         const channel = await this.deps.openChannel(brokerId, timeout);
         if (signal.aborted) {
@@ -107,33 +144,43 @@ export class JoinFlow {
       } catch (error) {
         if (error instanceof Cancelled) throw error;
         const taken = error instanceof ChannelOpenError && error.kind === "id-taken";
-        if (taken && this.deps.timers.now() >= giveUp) {
-          throw new MeshError(
-            "duplicate-participant",
-            `participant ${this.deps.config.participantId} is already in meeting ${this.deps.config.meetingId}`,
-          );
+        if (taken && timers.now() >= giveUp) {
+          throw new MeshError("duplicate-participant", `participant ${config.participantId} is already in meeting ${config.meetingId}`);
         }
         if (!taken) throw brokerUnreachable(error);
-        await this.deps.timers.sleep(SELF_ID_RETRY_EVERY_MS);
+        await timers.sleep(SELF_ID_RETRY_EVERY_MS);
         this.check(signal);
       }
     }
   }
 
   private async linkToRoster(welcome: Welcome, deadline: number, signal: AbortSignal): Promise<void> {
-    this.deps.roster.selfSeq = welcome.seq;
-    this.deps.setHost(welcome.hostId);
+    const { timers, links, membership, config } = this.deps;
+    membership.joined(welcome);
     const waits = new Map<string, Promise<void>>();
     for (const member of welcome.members) {
-      if (member.id === this.deps.config.participantId) continue;
-      const link = this.deps.links.ensure(member.id);
-      if (!link.ready) waits.set(member.id, this.deps.links.whenReady(link));
+      if (member.id === config.participantId) continue;
+      const link = links.ensure(member.id);
+      if (!link.ready) waits.set(member.id, links.whenReady(link));
     }
     // Links that fail are dropped by the link timeout (or the broker's EXPIRE), which also ends their
     // waits. Someone in the roster may have left meanwhile, so once the host's link is up the others
     // get a short grace, not the whole link timeout; late ones still join later.
-    const left = (): number => deadline - this.deps.timers.now();
-    await unlessAborted(this.deps.timers.bound(waits.get(welcome.hostId) ?? Promise.resolve(), left()), signal, undefined);
-    await unlessAborted(this.deps.timers.bound(Promise.all(waits.values()), Math.min(JOIN_GRACE_MS, left())), signal, undefined);
+    const left = (): number => deadline - timers.now();
+    const host = welcome.roster.hostId;
+    await unlessAborted(timers.bound(waits.get(host) ?? Promise.resolve(), left()), signal, undefined);
+    await unlessAborted(timers.bound(Promise.all(waits.values()), Math.min(JOIN_GRACE_MS, left())), signal, undefined);
   }
+}
+
+/** What a join attempt that threw `error` reports (`aborted`: its operation was cancelled). */
+export function joinFailure(error: unknown, aborted: boolean, lifecycle: Lifecycle, log: Logger): MeshError {
+  if (error instanceof Cancelled || aborted || !lifecycle.is("joining")) {
+    return lifecycle.is("leaving")
+      ? new MeshError("join-cancelled", "leave() was called before join() completed")
+      : new MeshError("meeting-ended", "the meeting ended while we were joining");
+  }
+  if (error instanceof MeshError) return error;
+  log.error("join failed unexpectedly", error);
+  return new MeshError("internal", `join failed: ${String(error)}`, { cause: error });
 }

@@ -4,12 +4,12 @@
 import type { Cancel, Timers } from "./clock.js";
 import { Link, type CreateTransport } from "./link.js";
 import type { Logger } from "./log.js";
-import type { LinkMessage, SignalData, SignalMessage } from "./protocol.js";
+import type { AdmissionProof, LinkMessage, SignalData, SignalMessage } from "./protocol.js";
 import { randomId } from "./ids.js";
 
 export interface LinkTableConfig {
-  /** Our broker id: the lower one wins when both sides offer at once. */
-  selfBrokerId: string;
+  /** Our participant id: the lower one (so the lower broker id) wins when both sides offer at once. */
+  selfId: string;
   heartbeatInterval: number;
   heartbeatTimeout: number;
   /** How long a link may take to open and say hello before it is given up. */
@@ -32,6 +32,10 @@ export interface LinkTableDeps {
   track(link: Link, track: MediaStreamTrack): void;
   /** A link was created (before its first offer): the place to attach media. */
   created(link: Link): void;
+  /** Whether an offer from `id` may open a link (a roster member, or a newcomer with a valid admission). */
+  mayLink(id: string, admission: AdmissionProof | null): Promise<boolean>;
+  /** What our own offers carry: our admission, while we have one. */
+  ownAdmission(): AdmissionProof | null;
 }
 
 // A link we offered to a member that never opened (a lost signal, ICE that failed) is offered again,
@@ -41,6 +45,10 @@ const LINK_RETRY_MS = 500;
 // Malformed messages, and messages dropped in all, after which a participant is disconnected.
 const MAX_MALFORMED = 50;
 const MAX_DROPPED = 2000;
+// Offers being checked at once, and links not yet past hello, beyond which offers from strangers are
+// dropped: a flood of fake ids must not make us hold hundreds of RTCPeerConnections.
+const MAX_CHECKING = 16;
+const MAX_UNREADY = 32;
 
 export class LinkTable {
   /** Messages dropped (malformed, over the rate limit, or not ours), by sender. */
@@ -50,6 +58,8 @@ export class LinkTable {
   private readonly readyWaiters = new Map<Link, () => void>();
   private readonly retryTimers = new Map<string, Cancel>();
   private ticker: Cancel | null = null;
+  // Offers whose sender is being checked, with the signals of that link that came meanwhile.
+  private readonly checking = new Map<string, { linkId: string; signals: SignalData[] }>();
   private closed = false;
 
   constructor(
@@ -127,17 +137,42 @@ export class LinkTable {
     this.wakeWaiter(link);
   }
 
-  /** A link signal relayed by the broker from participant `from`. */
-  onSignal(from: string, linkId: string, data: SignalData): void {
+  /** A link signal relayed by the broker from participant `from`; offers carry the sender's admission. */
+  onSignal(from: string, linkId: string, data: SignalData, admission: AdmissionProof | null = null): void {
     const current = this.links.get(from);
     if (current && current.linkId === linkId) return current.signal(data);
+    const checking = this.checking.get(from);
+    if (checking && checking.linkId === linkId) return void checking.signals.push(data);
     if (data["type"] !== "offer") return this.deps.log.debug(`stale signal from ${from} dropped`);
-    // Both sides offered at once: the offer from the lower broker id wins.
-    if (current && current.state === "connecting" && current.initiator && this.config.selfBrokerId < this.deps.brokerIdOf(from)) {
-      return;
+    if (this.loses(from)) return;
+    if (checking || this.checking.size >= MAX_CHECKING || this.all().filter((l) => !l.ready).length >= MAX_UNREADY) {
+      this.countDropped(from);
+      return this.deps.log.debug(`offer from ${from} dropped: too many links being set up`);
     }
-    current?.close();
-    this.connect(from, false, linkId).signal(data);
+    const entry = { linkId, signals: [data] };
+    this.checking.set(from, entry);
+    // No RTCPeerConnection for anyone we cannot place in the meeting.
+    void this.deps
+      .mayLink(from, admission)
+      .catch(() => false)
+      .then((ok) => {
+        if (this.checking.get(from) === entry) this.checking.delete(from);
+        if (this.closed) return;
+        if (!ok) {
+          this.countDropped(from);
+          return this.deps.log.info(`offer from ${from} dropped: not in the roster and no valid admission`);
+        }
+        if (this.links.get(from)?.linkId === linkId || this.loses(from)) return;
+        this.links.get(from)?.close();
+        const link = this.connect(from, false, linkId);
+        for (const signal of entry.signals) link.signal(signal);
+      });
+  }
+
+  // Both sides offered at once: the offer from the lower broker id wins.
+  private loses(from: string): boolean {
+    const current = this.links.get(from);
+    return !!current && current.state === "connecting" && current.initiator && this.config.selfId < from;
   }
 
   /** The broker could not deliver to `id` (gone from the broker): give an unopened link up now. */
@@ -197,6 +232,7 @@ export class LinkTable {
   /** Closes every link; nothing is reported and nothing is offered again. */
   closeAll(): void {
     this.closed = true;
+    this.checking.clear();
     this.stopTicking();
     for (const cancel of this.retryTimers.values()) cancel();
     this.retryTimers.clear();
@@ -208,7 +244,8 @@ export class LinkTable {
   private sendSignal(link: Link, data: SignalData): void {
     // Once a link is open, its own renegotiation (e.g. adding media) travels over it: no broker needed.
     if (link.state === "open" && link.send({ v: 1, t: "signal", data })) return;
-    this.deps.sendViaBroker(this.deps.brokerIdOf(link.remoteId), { mm: 1, t: "signal", link: link.linkId, data });
+    const admission = data["type"] === "offer" ? this.deps.ownAdmission() : null;
+    this.deps.sendViaBroker(this.deps.brokerIdOf(link.remoteId), { mm: 1, t: "signal", link: link.linkId, data, admission });
   }
 
   // Garbage is dropped and counted; a participant that keeps sending it is cut off.

@@ -35,6 +35,12 @@ export interface MeetingConfig {
   logLevel?: LogLevel;
   /** Where log lines go (default: `console`). */
   logger?: Logger;
+  /**
+   * A meeting password (1-256 characters; put it in the invite link). Everyone must use the same one.
+   * The meeting's broker ids are derived from it and welcomes carry its HMAC, so someone who knows only
+   * the meeting id can neither find, squat nor flood the meeting, nor pass for its host (see README, Security).
+   */
+  password?: string;
 }
 
 /** The options after defaults and checks. */
@@ -93,8 +99,21 @@ export function resolveConfig(config: MeetingConfig): ResolvedConfig {
       throw new MeshError("invalid-argument", `${option} must be true or false`);
     }
   }
+  const { password } = config;
+  if (password !== undefined && (typeof password !== "string" || password.length === 0 || password.length > 256)) {
+    throw new MeshError("invalid-argument", "password must be a string of 1-256 characters");
+  }
   return {
-    mesh: { meetingId, participantId, name, heartbeatInterval, heartbeatTimeout, joinTimeout, linkTimeout: 10000 },
+    mesh: {
+      meetingId,
+      participantId,
+      name,
+      heartbeatInterval,
+      heartbeatTimeout,
+      joinTimeout,
+      linkTimeout: 10000,
+      ...(password === undefined ? {} : { password }),
+    },
     wants: { mic: config.micEnabled === true, cam: config.webcamEnabled === true },
     iceServers: config.iceServers,
     broker: config.broker ?? {},

@@ -22,6 +22,8 @@ export interface MeshConfig {
   joinTimeout: number;
   /** How long a link may take to open and say hello before it is given up. */
   linkTimeout: number;
+  /** The meeting password, if any (see Scope). */
+  password?: string;
 }
 
 /** Everything the mesh needs from the outside world; swapped for in-memory fakes in unit tests. */

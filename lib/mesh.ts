@@ -7,8 +7,8 @@ import type { SignalChannel } from "./broker.js";
 import { Timers } from "./clock.js";
 import { MeshError } from "./errors.js";
 import { Farewell } from "./farewell.js";
-import { anchorBrokerId, participantBrokerId, participantFromBrokerId } from "./ids.js";
-import { JoinFlow, type JoinDeps } from "./join.js";
+import { JoinFlow, joinFailure, type JoinDeps } from "./join.js";
+import { HostChain } from "./host-chain.js";
 import { Keyring } from "./keyring.js";
 import { Lifecycle } from "./lifecycle.js";
 import { LinkTable } from "./link-table.js";
@@ -19,9 +19,13 @@ import type { MeetingLeftReason, MeshConfig, MeshEnv, MeshEvents, MeshShared } f
 import { parseSignal, type JsonValue, type LinkMessage } from "./protocol.js";
 import { Cancelled, OpQueue } from "./queue.js";
 import { Roster, type Member } from "./roster.js";
+import { Scope } from "./scope.js";
 
 export type { MeetingLeftReason, MeshConfig, MeshEnv, MeshEvents, MeshShared, ParticipantLeftReason } from "./mesh-types.js";
 export type { Member, MeshMediaSource };
+
+// How long a leaving host keeps the anchor for its heir to take it over.
+const HANDOVER_WAIT_MS = 1000;
 
 /** Membership of one meeting over a full mesh, as one join attempt sees it. */
 export class Mesh {
@@ -35,6 +39,8 @@ export class Mesh {
   private readonly anchor: AnchorRole;
   private readonly farewell: Farewell;
   private readonly keyring: Keyring;
+  private readonly chain: HostChain;
+  private readonly scope: Scope;
   private readonly router: MediaRouter;
   private readonly membership: Membership;
   private self: SignalChannel | null = null;
@@ -49,10 +55,12 @@ export class Mesh {
     this.timers = new Timers(env.clock);
     this.roster = new Roster(config.participantId);
     this.keyring = new Keyring(config.meetingId);
-    const brokerIdOf = (id: string): string => participantBrokerId(config.meetingId, id);
+    this.chain = new HostChain(config.meetingId);
+    this.scope = new Scope(config.meetingId);
+    const brokerIdOf = (id: string): string => this.scope.brokerIdOf(id);
     this.router = new MediaRouter(() => this.links);
     this.links = new LinkTable(
-      { selfBrokerId: brokerIdOf(config.participantId), ...config },
+      { selfId: config.participantId, ...config },
       {
         timers: this.timers,
         log: this.log,
@@ -64,43 +72,50 @@ export class Mesh {
         closed: (link, current) => this.membership.onLinkClosed(link, current),
         track: (link, track) => this.events.emit("member-track", { id: link.remoteId, track }),
         created: (link) => this.router.attach(link),
+        mayLink: (id, admission) => this.membership.mayLink(id, admission),
+        ownAdmission: () => this.membership.ownAdmission,
       },
     );
     const active = (): boolean => this.lifecycle.active;
-    this.anchor = new AnchorRole(
-      { ...config, anchorId: anchorBrokerId(config.meetingId) },
-      {
-        timers: this.timers,
-        log: this.log,
-        openChannel: env.openChannel,
-        roster: this.roster,
-        links: this.links,
-        self: () => this.self,
-        active,
-        setHost: (id) => this.membership.setHost(id),
-        cutOff: () => this.close("connection-lost"),
-      },
-    );
+    const cutOff = (): void => this.close("connection-lost");
+    this.anchor = new AnchorRole(config, {
+      timers: this.timers,
+      log: this.log,
+      scope: this.scope,
+      openChannel: env.openChannel,
+      roster: this.roster,
+      chain: this.chain,
+      keyring: this.keyring,
+      links: this.links,
+      self: () => this.self,
+      active,
+      // Alone, a host the others follow means the meeting went on without us.
+      follow: (welcome) => (this.roster.alone ? cutOff() : this.membership.follow(welcome)),
+      claimed: () => this.membership.claimed(),
+      cutOff,
+      invited: (welcome) => this.membership.invited(welcome),
+    });
+    // Losing the anchor is not losing the meeting: the host (by the chain) claims it again.
     this.anchor.lostHandler = () => {
-      if (!this.lifecycle.inMeeting) return;
-      if (this.roster.alone) this.close("connection-lost");
-      else this.membership.elect();
+      if (this.lifecycle.inMeeting) this.membership.elect();
     };
     this.farewell = new Farewell({
       selfId: config.participantId,
       timers: this.timers,
       log: this.log,
       keyring: this.keyring,
+      chain: this.chain,
       links: this.links,
-      hostId: () => this.roster.hostId,
       active,
       refused: (error) => this.events.emit("error", error),
       ended: (linger) => this.close("ended", linger),
     });
     this.membership = new Membership({
       selfId: config.participantId,
+      timers: this.timers,
       name: config.name,
       roster: this.roster,
+      chain: this.chain,
       links: this.links,
       anchor: this.anchor,
       keyring: this.keyring,
@@ -144,9 +159,9 @@ export class Mesh {
     this.router.source = source;
   }
 
-  /** True when end() is allowed: we are host, or nobody else is left. */
+  /** True when end() is allowed: we are host (by a roster we signed), or nobody else is left. */
   get mayEnd(): boolean {
-    return this.roster.isHost || this.roster.alone;
+    return this.chain.hostId === this.id || this.roster.alone;
   }
 
   /** Registers at the broker, becomes host or knocks on the host, and links to every member. */
@@ -155,7 +170,7 @@ export class Mesh {
     if (!this.lifecycle.is("joining")) return Promise.reject(new MeshError("already-joined", `already ${this.lifecycle.state}`));
     return this.queue.run("join", (signal) => this.runJoin(signal)).catch((error: unknown) => {
       // Cancelled before it even started (leave() right after join()): nothing to release.
-      throw error instanceof Cancelled ? this.joinFailure(error, true) : error;
+      throw error instanceof Cancelled ? joinFailure(error, true, this.lifecycle, this.log) : error;
     });
   }
 
@@ -165,7 +180,7 @@ export class Mesh {
       if (signal.aborted || !this.lifecycle.is("joining")) throw new Cancelled("join");
       this.lifecycle.to("joined");
     } catch (error) {
-      const failure = this.joinFailure(error, signal.aborted);
+      const failure = joinFailure(error, signal.aborted, this.lifecycle, this.log);
       // Cancelled by leave(): the leave says goodbye on whatever links came up, then releases.
       if (!this.lifecycle.is("leaving")) this.release();
       if (this.lifecycle.is("joining")) this.lifecycle.to(failure.code === "meeting-ended" ? "left" : "idle");
@@ -177,13 +192,15 @@ export class Mesh {
     return {
       config: this.config,
       timers: this.timers,
+      log: this.log,
       openChannel: this.env.openChannel,
       keyring: this.keyring,
+      scope: this.scope,
+      chain: this.chain,
       anchor: this.anchor,
       links: this.links,
-      roster: this.roster,
+      membership: this.membership,
       lifecycle: this.lifecycle,
-      setHost: (id) => this.membership.setHost(id),
       registered: (self) => {
         this.self = self;
         this.listenToSelf(self);
@@ -192,22 +209,11 @@ export class Mesh {
     };
   }
 
-  private joinFailure(error: unknown, aborted: boolean): MeshError {
-    if (error instanceof Cancelled || aborted || !this.lifecycle.is("joining")) {
-      return this.lifecycle.is("leaving")
-        ? new MeshError("join-cancelled", "leave() was called before join() completed")
-        : new MeshError("meeting-ended", "the meeting ended while we were joining");
-    }
-    if (error instanceof MeshError) return error;
-    this.log.error("join failed unexpectedly", error);
-    return new MeshError("internal", `join failed: ${String(error)}`, { cause: error });
-  }
-
   private listenToSelf(self: SignalChannel): void {
     self.onMessage = (src, payload) => this.onSelfSignal(src, payload);
     // Our offer went to someone no longer registered: give that link up now, not at its timeout.
     self.onUndeliverable = (dst) => {
-      const id = participantFromBrokerId(this.config.meetingId, dst);
+      const id = this.scope.participantOf(dst);
       if (id !== null) this.links.undeliverable(id);
     };
     self.onStatus = (up) => {
@@ -219,8 +225,6 @@ export class Mesh {
     };
   }
 
-  // ---- what arrives --------------------------------------------------------------------------
-
   private onSelfSignal(src: string, payload: unknown): void {
     const message = parseSignal(payload);
     if (message === null || message.t === "knock") {
@@ -228,15 +232,13 @@ export class Mesh {
       return this.log.debug(`unusable broker message from ${src} dropped`);
     }
     if (message.t === "welcome") return this.anchor.onWelcome(src, message);
-    const from = participantFromBrokerId(this.config.meetingId, src);
+    const from = this.scope.participantOf(src);
     if (from === null || from === this.id) {
       this.links.countDropped(src);
       return this.log.debug(`signal from ${src} (not a participant of this meeting) dropped`);
     }
-    if (this.lifecycle.active) this.links.onSignal(from, message.link, message.data);
+    if (this.lifecycle.active) this.links.onSignal(from, message.link, message.data, message.admission);
   }
-
-  // ---- what we do ----------------------------------------------------------------------------
 
   /** Says goodbye on every link (naming a successor when we are host), then releases everything. */
   leave(): Promise<void> {
@@ -247,17 +249,18 @@ export class Mesh {
     // already linked with, naming no successor (we were not host yet).
     this.queue.cancel();
     const successor = joining ? null : this.roster.heir();
-    // Release the anchor first so the successor's first claim succeeds.
-    if (!joining) this.anchor.release();
+    // The anchor stays ours until we close: our heir takes it over with the token it holds the moment
+    // our goodbye arrives, so there is no gap in which a newcomer could claim it and found a meeting
+    // of its own.
     return this.queue.run("leave", async () => {
       try {
         await this.farewell.goodbye(successor);
+        if (successor !== null) await this.anchor.handOver(HANDOVER_WAIT_MS);
       } finally {
         this.close("left");
       }
     });
   }
-
 
   /**
    * Goodbye without waiting for answers, for `pagehide`: the page may be gone before any arrives.

@@ -4,6 +4,8 @@
 // dropped (null), never thrown. Parsed messages are rebuilt field by field, so no
 // key of the input (`__proto__` included) reaches the rest of the library.
 
+import { dropProtoKeys, isKey, isMac, isNonce, isObj, isSeq, isSig, isStr, isToken, nullable, type Obj } from "./wire-checks.js";
+
 /** Version of the link protocol; a message with another `v` is dropped. */
 export const PROTOCOL_VERSION = 1;
 /** Largest app payload accepted by `meeting.send()`, in UTF-16 code units of its JSON. */
@@ -15,6 +17,38 @@ export const MAX_SIGNAL_MESSAGE = 64 * 1024;
 const MAX_NAME = 256;
 const MAX_TOKEN = 128;
 const MAX_MEMBERS = 256;
+// A signed roster rides in link messages (17 KiB): 128 members with their keys fit.
+const MAX_ROSTER = 128;
+
+/** One member in a signed roster: id, join number, public signing key. */
+export interface RosterEntry {
+  id: string;
+  seq: number;
+  key: string;
+}
+
+/** The host's signed word on who is in the meeting (see crypto.ts rosterStatement). */
+export interface SignedRoster {
+  /** Increases with every roster a host signs; a later host continues the count. */
+  epoch: number;
+  hostId: string;
+  /** Everyone, the host included, in join order. */
+  members: RosterEntry[];
+  sig: string;
+}
+
+/** A leaving host's signed word that the roster's host succeeds it (crypto.ts handoverStatement). */
+export interface HandoverProof {
+  from: string;
+  sig: string;
+}
+
+/** A newcomer's admission, signed by the host: what it shows members it has not met (crypto.ts admissionStatement). */
+export interface AdmissionProof {
+  seq: number;
+  key: string;
+  sig: string;
+}
 
 export type LinkMessage =
   /**
@@ -28,9 +62,17 @@ export type LinkMessage =
       seq: number;
       hostId: string | null;
       anchorToken: string | null;
-      /** The sender's public signing key (see crypto.ts); trusted because it came over its own link. */
+      /** The sender's public signing key (see crypto.ts); it must be the one its roster entry or admission names. */
       key: string;
+      /** The sender's admission, while it is not in a signed roster yet. */
+      admission: AdmissionProof | null;
+      /** The latest signed roster the sender holds (so that a side that missed one catches up). */
+      roster: SignedRoster | null;
+      /** When that roster's host was handed the role: the previous host's signed handover. */
+      handover: HandoverProof | null;
     }
+  /** The host's new signed roster (someone came or went, or the host changed, then with the handover). */
+  | { v: 1; t: "roster"; roster: SignedRoster; handover: HandoverProof | null }
   /** The host re-registered the anchor under a new token. */
   | { v: 1; t: "anchor"; token: string }
   /** The anchor changed hands unexpectedly: knock on it and follow whoever answers. */
@@ -70,42 +112,29 @@ export type LinkMessageType = LinkMessage["t"];
 export type SignalData = Record<string, unknown>;
 
 export type SignalMessage =
-  /** Newcomer -> anchor: let me in. `nonce` is echoed in the welcome, which answers this knock only. */
-  | { mm: 1; t: "knock"; name: string; nonce: string }
-  /** Anchor -> newcomer: your join number and whom to link with; `nonce` is the knock's. */
-  | { mm: 1; t: "welcome"; nonce: string; hostId: string; seq: number; members: { id: string; seq: number }[] }
-  /** Participant -> participant: WebRTC signaling for one link instance. */
-  | { mm: 1; t: "signal"; link: string; data: SignalData };
-
-type Obj = { readonly [key: string]: unknown };
-
-function isObj(value: unknown): value is Obj {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function isStr(value: unknown, max: number): value is string {
-  return typeof value === "string" && value.length <= max;
-}
-// Broker tokens travel in the broker's URL: letters and digits only.
-function isToken(value: unknown): value is string {
-  return typeof value === "string" && /^[A-Za-z0-9]{8,128}$/.test(value);
-}
-// Public keys and signatures, base64url (see crypto.ts); the crypto checks the rest.
-function isKey(value: unknown): value is string {
-  return typeof value === "string" && /^[A-Za-z0-9_-]{87}$/.test(value);
-}
-function isSig(value: unknown): value is string {
-  return typeof value === "string" && /^[A-Za-z0-9_-]{86}$/.test(value);
-}
-// Request nonces: letters and digits, long enough not to be guessed.
-function isNonce(value: unknown): value is string {
-  return typeof value === "string" && /^[A-Za-z0-9]{8,64}$/.test(value);
-}
-function isSeq(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
-}
-// `__proto__` as an own key is harmless to us, but an app that merges a payload into an object
-// would inherit from it; such keys never leave parse().
-const dropProtoKeys = (key: string, value: unknown): unknown => (key === "__proto__" ? undefined : value);
+  /**
+   * Newcomer -> anchor: let me in, with this key. `nonce` is echoed in the welcome, which answers this
+   * knock only. `mac`: with a meeting password, proof that the knocker knows it.
+   */
+  | { mm: 1; t: "knock"; name: string; nonce: string; key: string; mac: string | null }
+  /**
+   * Anchor -> newcomer: the signed roster, the newcomer's join number with the host's signature of its
+   * admission (`sig`), and whom to link with (the roster plus newcomers in flight). `nonce` is the knock's;
+   * `mac`: with a meeting password, proof that the anchor knows it.
+   */
+  | {
+      mm: 1;
+      t: "welcome";
+      nonce: string;
+      hostId: string;
+      seq: number;
+      sig: string;
+      roster: SignedRoster;
+      members: { id: string; seq: number }[];
+      mac: string | null;
+    }
+  /** Participant -> participant: WebRTC signaling for one link instance; offers carry the sender's admission. */
+  | { mm: 1; t: "signal"; link: string; data: SignalData; admission: AdmissionProof | null };
 
 function decode(raw: unknown, max: number): Obj | null {
   if (typeof raw !== "string" || raw.length > max) return null;
@@ -130,7 +159,16 @@ export function parseLink(raw: unknown): LinkMessage | null {
       const { name, seq, hostId, anchorToken, key } = m;
       if (!isStr(name, MAX_NAME) || !isSeq(seq) || !(hostId === null || isStr(hostId, MAX_TOKEN))) return null;
       if (!(anchorToken === null || isToken(anchorToken)) || !isKey(key)) return null;
-      return { v: 1, t: "hello", name, seq, hostId, anchorToken, key };
+      const admission = nullable(m["admission"], parseAdmission);
+      const roster = nullable(m["roster"], parseRoster);
+      const handover = nullable(m["handover"], parseHandover);
+      if (admission === undefined || roster === undefined || handover === undefined) return null;
+      return { v: 1, t: "hello", name, seq, hostId, anchorToken, key, admission, roster, handover };
+    }
+    case "roster": {
+      const roster = parseRoster(m["roster"]);
+      const handover = nullable(m["handover"], parseHandover);
+      return roster === null || handover === undefined ? null : { v: 1, t: "roster", roster, handover };
     }
     case "anchor": {
       const { token } = m;
@@ -185,6 +223,32 @@ export function parseLink(raw: unknown): LinkMessage | null {
   }
 }
 
+/** A signed roster, rebuilt field by field; null when malformed. */
+export function parseRoster(value: unknown): SignedRoster | null {
+  if (!isObj(value)) return null;
+  const { epoch, hostId, members, sig } = value;
+  if (!isSeq(epoch) || !isStr(hostId, MAX_TOKEN) || !isSig(sig) || !Array.isArray(members)) return null;
+  if (members.length === 0 || members.length > MAX_ROSTER) return null;
+  const clean: RosterEntry[] = [];
+  for (const entry of members as unknown[]) {
+    if (!isObj(entry) || !isStr(entry["id"], MAX_TOKEN) || !isSeq(entry["seq"]) || !isKey(entry["key"])) return null;
+    clean.push({ id: entry["id"], seq: entry["seq"], key: entry["key"] });
+  }
+  return { epoch, hostId, members: clean, sig };
+}
+
+function parseHandover(value: unknown): HandoverProof | null {
+  if (!isObj(value)) return null;
+  const { from, sig } = value;
+  return isStr(from, MAX_TOKEN) && isSig(sig) ? { from, sig } : null;
+}
+
+function parseAdmission(value: unknown): AdmissionProof | null {
+  if (!isObj(value)) return null;
+  const { seq, key, sig } = value;
+  return isSeq(seq) && isKey(key) && isSig(sig) ? { seq, key, sig } : null;
+}
+
 function parseSignalData(value: unknown): SignalData | null {
   if (!isObj(value)) return null;
   const { type } = value;
@@ -227,11 +291,16 @@ export function parseSignal(payload: unknown): SignalMessage | null {
   if (size > MAX_SIGNAL_MESSAGE) return null;
   switch (payload["t"]) {
     case "knock": {
-      const { name, nonce } = payload;
-      return isStr(name, MAX_NAME) && isNonce(nonce) ? { mm: 1, t: "knock", name, nonce } : null;
+      const { name, nonce, key } = payload;
+      const mac = payload["mac"] ?? null;
+      if (!isStr(name, MAX_NAME) || !isNonce(nonce) || !isKey(key) || !(mac === null || isMac(mac))) return null;
+      return { mm: 1, t: "knock", name, nonce, key, mac };
     }
     case "welcome": {
-      const { nonce, hostId, seq, members } = payload;
+      const { nonce, hostId, seq, members, sig } = payload;
+      const mac = payload["mac"] ?? null;
+      const roster = parseRoster(payload["roster"]);
+      if (roster === null || !isSig(sig) || !(mac === null || isMac(mac))) return null;
       if (!isNonce(nonce) || !isStr(hostId, MAX_TOKEN) || !isSeq(seq) || !Array.isArray(members) || members.length > MAX_MEMBERS)
         return null;
       const clean: { id: string; seq: number }[] = [];
@@ -239,13 +308,14 @@ export function parseSignal(payload: unknown): SignalMessage | null {
         if (!isObj(entry) || !isStr(entry["id"], MAX_TOKEN) || !isSeq(entry["seq"])) return null;
         clean.push({ id: entry["id"], seq: entry["seq"] });
       }
-      return { mm: 1, t: "welcome", nonce, hostId, seq, members: clean };
+      return { mm: 1, t: "welcome", nonce, hostId, seq, sig, roster, members: clean, mac };
     }
     case "signal": {
       const { link } = payload;
       const data = parseSignalData(payload["data"]);
-      if (!isStr(link, MAX_TOKEN) || link.length === 0 || data === null) return null;
-      return { mm: 1, t: "signal", link, data };
+      const admission = nullable(payload["admission"], parseAdmission);
+      if (!isStr(link, MAX_TOKEN) || link.length === 0 || data === null || admission === undefined) return null;
+      return { mm: 1, t: "signal", link, data, admission };
     }
     default:
       return null;

@@ -12,7 +12,9 @@ export class Cancelled extends Error {
 interface Entry {
   readonly name: string;
   readonly controller: AbortController;
-  readonly done: Promise<unknown>;
+  done: Promise<unknown>;
+  // Set the moment the operation returns: `once` must not join an operation that has already decided.
+  finished: boolean;
 }
 
 export class OpQueue {
@@ -27,12 +29,20 @@ export class OpQueue {
    */
   run<T>(name: string, op: (signal: AbortSignal) => Promise<T>, once = false): Promise<T> {
     if (once) {
-      const same = this.entries.find((e) => e.name === name && !e.controller.signal.aborted);
+      const same = this.entries.find((e) => e.name === name && !e.finished && !e.controller.signal.aborted);
       if (same) return same.done as Promise<T>;
     }
     const controller = new AbortController();
-    const done = this.tail.then(() => (controller.signal.aborted ? Promise.reject(new Cancelled(name)) : op(controller.signal)));
-    const entry: Entry = { name, controller, done };
+    const entry: Entry = { name, controller, done: Promise.resolve(), finished: false };
+    const done = this.tail.then(async () => {
+      try {
+        if (controller.signal.aborted) throw new Cancelled(name);
+        return await op(controller.signal);
+      } finally {
+        entry.finished = true;
+      }
+    });
+    entry.done = done;
     this.entries.push(entry);
     const settle = (): void => {
       const at = this.entries.indexOf(entry);

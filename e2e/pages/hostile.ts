@@ -2,18 +2,39 @@
 // simple-peer (no Meeting), and sends whatever it likes. Bundled to dist/e2e/hostile.js (window.Hostile).
 import { Peer } from "peerjs";
 import SimplePeer from "simple-peer/simplepeer.min.js";
-import { createSigningKey, endStatement, type SigningKey } from "../../lib/crypto.js";
+import { createSigningKey, endStatement, rosterStatement, type SigningKey } from "../../lib/crypto.js";
 import { anchorBrokerId, participantBrokerId, participantFromBrokerId } from "../../lib/ids.js";
 
 interface Options {
   meetingId: string;
   participantId: string;
   broker: { host: string; port: number; path: string };
+  /** The join number it claims in its hello (an honest one says the welcome's). */
+  claimSeq?: number;
+}
+
+type Broker = Options["broker"];
+
+/** Registers `id` at the broker; resolves with the Peer, or with the broker's error type. */
+function register(broker: Broker, id: string, token?: string): Promise<Peer | string> {
+  return new Promise((resolve) => {
+    const peer = new Peer(id, { ...broker, ...(token ? { token } : {}), debug: 0 });
+    const timer = setTimeout(() => resolve("silent"), 3000);
+    peer.once("open", () => {
+      clearTimeout(timer);
+      resolve(peer);
+    });
+    peer.on("error", (error: { type: string }) => {
+      clearTimeout(timer);
+      resolve(error.type);
+    });
+  });
 }
 
 interface Welcome {
   hostId: string;
   seq: number;
+  sig: string;
   members: { id: string; seq: number }[];
 }
 
@@ -24,6 +45,11 @@ class Hostile {
   private readonly links = new Map<string, SimplePeer.Instance>();
   private key: SigningKey | null = null;
   private options: Options | null = null;
+  private squatter: Peer | null = null;
+  private readonly extra: Peer[] = [];
+  private readonly strangers: SimplePeer.Instance[] = [];
+  // The host's signed admission from the welcome, shown with offers and the hello.
+  private admission: { seq: number; key: string; sig: string } | null = null;
   /** Every link message received, as text (an honest host's signed end among them, to replay later). */
   readonly received: string[] = [];
   hostId: string | null = null;
@@ -51,10 +77,12 @@ class Hostile {
           if (from) this.links.get(from)?.signal(p["data"] as SimplePeer.SignalData);
         }
       });
-      peer.socket.send({ type: "ANSWER", dst: anchorBrokerId(options.meetingId), payload: { mm: 1, t: "knock", name: "Mallory", nonce: "mallory0knock1" } });
+      const knock = { mm: 1, t: "knock", name: "Mallory", nonce: "mallory0knock1", key: this.key!.publicKey, mac: null };
+      peer.socket.send({ type: "ANSWER", dst: anchorBrokerId(options.meetingId), payload: knock });
     });
     this.hostId = welcome.hostId;
-    const opened = welcome.members.map((member) => this.link(member.id, welcome.seq));
+    this.admission = { seq: welcome.seq, key: this.key.publicKey, sig: welcome.sig };
+    const opened = welcome.members.map((member) => this.link(member.id, options.claimSeq ?? welcome.seq));
     return (await Promise.all(opened)).filter((id): id is string => id !== null);
   }
 
@@ -67,7 +95,7 @@ class Hostile {
       this.peer?.socket.send({
         type: "ANSWER",
         dst: participantBrokerId(options.meetingId, remote),
-        payload: { mm: 1, t: "signal", link: linkId, data },
+        payload: { mm: 1, t: "signal", link: linkId, data, admission: this.admission },
       }),
     );
     sp.on("data", (chunk: Uint8Array | string) => this.received.push(typeof chunk === "string" ? chunk : decoder.decode(chunk)));
@@ -76,7 +104,7 @@ class Hostile {
       const timer = setTimeout(() => resolve(null), 10_000);
       sp.on("connect", () => {
         clearTimeout(timer);
-        sp.send(JSON.stringify({ v: 1, t: "hello", name: "Mallory", seq, hostId: null, anchorToken: null, key: this.key!.publicKey }));
+        sp.send(JSON.stringify({ v: 1, t: "hello", name: "Mallory", seq, hostId: null, anchorToken: null, key: this.key!.publicKey, admission: this.admission }));
         resolve(remote);
       });
     });
@@ -173,9 +201,114 @@ class Hostile {
     return variants[i % variants.length]!();
   }
 
+  /** Anchor tokens it has been told (in a hello, or in an `anchor` message as the host's heir). */
+  anchorTokens(): string[] {
+    const tokens = new Set<string>();
+    for (const text of this.received) {
+      const m = JSON.parse(text) as { t?: string; anchorToken?: unknown; token?: unknown };
+      if (m.t === "hello" && typeof m.anchorToken === "string") tokens.add(m.anchorToken);
+      if (m.t === "anchor" && typeof m.token === "string") tokens.add(m.token);
+    }
+    return [...tokens];
+  }
+
+  /** Says goodbye like an honest participant and closes its links and registration. */
+  leave(): void {
+    this.sendRaw(JSON.stringify({ v: 1, t: "bye", successor: null, successorKey: null, handoverSig: null }));
+    setTimeout(() => this.close(), 200);
+  }
+
+  /**
+   * Registers the meeting's anchor (with `token`, to take it over); resolves with "open" (it holds the
+   * anchor now), "unavailable-id" (taken, token refused), or "silent" (a takeover: the broker sends no OPEN).
+   */
+  async registerAnchor(token?: string): Promise<string> {
+    const result = await register(this.options!.broker, anchorBrokerId(this.options!.meetingId), token);
+    if (typeof result === "string") return result;
+    this.squatter = result;
+    return "open";
+  }
+
+  /**
+   * Squats the anchor of `meetingId` before anyone joins; with `answer`, it answers every knock with a
+   * welcome of its own making (a roster it signed, naming itself host).
+   */
+  async squat(options: Options, answer: boolean): Promise<string> {
+    this.options = options;
+    this.key ??= await createSigningKey();
+    const result = await this.registerAnchor();
+    if (result !== "open" || !answer || !this.squatter) return result;
+    const squatter = this.squatter;
+    const key = this.key;
+    squatter.socket.on("message", (m: { type: string; src: string; payload: Record<string, unknown> }) => {
+      if (m.type !== "ANSWER" || m.payload?.["t"] !== "knock") return;
+      void (async () => {
+        const members = [{ id: "squatter", seq: 0, key: key.publicKey }];
+        const sig = await key.sign(rosterStatement(options.meetingId, 0, "squatter", members));
+        const roster = { epoch: 0, hostId: "squatter", members, sig };
+        // An admission it cannot sign as anyone's host: a made-up signature.
+        squatter.socket.send({ type: "ANSWER", dst: m.src, payload: { mm: 1, t: "welcome", nonce: m.payload["nonce"], hostId: "squatter", seq: 1, sig: "A".repeat(86), roster, members: [], mac: null } });
+      })();
+    });
+    return result;
+  }
+
+  /** Registers `count` throwaway ids of the meeting and knocks from each; resolves with how many knocked. */
+  async knockFlood(options: Options, count: number): Promise<number> {
+    this.options = options;
+    this.key ??= await createSigningKey();
+    let knocked = 0;
+    for (let i = 0; i < count; i++) {
+      const peer = await register(options.broker, participantBrokerId(options.meetingId, `flood${i}`));
+      if (typeof peer === "string") continue;
+      this.extra.push(peer);
+      peer.socket.send({ type: "ANSWER", dst: anchorBrokerId(options.meetingId), payload: { mm: 1, t: "knock", name: `f${i}`, nonce: `floodknock${i}x`, key: this.key.publicKey, mac: null } });
+      knocked++;
+    }
+    return knocked;
+  }
+
+  /**
+   * From `count` throwaway ids of the meeting (none of them admitted), offers a link to `target`, with a
+   * forged admission on every other one; resolves with how many links came up within 5 s.
+   */
+  async offerFlood(options: Options, target: string, count: number): Promise<number> {
+    this.options = options;
+    this.key ??= await createSigningKey();
+    const opened: Promise<boolean>[] = [];
+    for (let i = 0; i < count; i++) {
+      const peer = await register(options.broker, participantBrokerId(options.meetingId, `stranger${i}`));
+      if (typeof peer === "string") continue;
+      this.extra.push(peer);
+      const sp = new SimplePeer({ initiator: true, trickle: true, config: { iceServers: [] } });
+      this.strangers.push(sp);
+      sp.on("error", () => undefined);
+      const admission = i % 2 === 0 ? null : { seq: 0, key: this.key.publicKey, sig: "A".repeat(86) };
+      sp.on("signal", (data) =>
+        peer.socket.send({ type: "ANSWER", dst: participantBrokerId(options.meetingId, target), payload: { mm: 1, t: "signal", link: `sl${i}`, data, admission } }),
+      );
+      peer.socket.on("message", (m: { type: string; payload: Record<string, unknown> }) => {
+        if (m.type === "ANSWER" && m.payload?.["t"] === "signal") sp.signal(m.payload["data"] as SimplePeer.SignalData);
+      });
+      opened.push(new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), 5000);
+        sp.on("connect", () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      }));
+    }
+    return (await Promise.all(opened)).filter(Boolean).length;
+  }
+
+  /** Sends `count` unsigned ends with fresh nonces to everyone it is linked with. */
+  endFlood(count: number): void {
+    for (let i = 0; i < count; i++) this.sendRaw(JSON.stringify({ v: 1, t: "end", nonce: `flood-end-${i}-${Math.random().toString(36).slice(2)}` }));
+  }
+
   close(): void {
-    for (const sp of this.links.values()) sp.destroy();
-    this.peer?.destroy();
+    for (const sp of [...this.links.values(), ...this.strangers]) sp.destroy();
+    for (const peer of [this.peer, this.squatter, ...this.extra]) peer?.destroy();
   }
 }
 

@@ -21,13 +21,19 @@ describe("Admission", () => {
     assert.equal(admission.admit("carol", 0, 1000), 10);
   });
 
-  test("one knock per knocker per 100 ms; at most 64 newcomers in flight; a hold runs out", () => {
+  test("one knock per knocker per 100 ms; at most 64 newcomers in flight, the oldest forgotten first; a hold runs out", () => {
     const admission = new Admission();
     assert.equal(admission.admit("dave", 0, 1000), 1);
     assert.equal(admission.admit("dave", 50, 1000), null);
     assert.equal(admission.admit("dave", 150, 1000), 2);
+    assert.deepEqual(admission.inFlight(""), [{ id: "dave", seq: 2 }], "one seat per knocker");
     for (let i = 1; i < 64; i++) assert.notEqual(admission.admit(`n${i}`, 200, 1000), null);
-    assert.equal(admission.admit("late", 200, 1000), null);
+    // A flood of knocking ids must not lock a real newcomer out: the oldest in flight makes room.
+    assert.equal(admission.admit("late", 200, 1000), 66);
+    const inFlight = admission.inFlight("").map((s) => s.id);
+    assert.equal(inFlight.length, 64);
+    assert.equal(inFlight.includes("dave"), false);
+    assert.equal(inFlight.includes("late"), true);
     admission.expire(1300); // every hold ran out
     assert.deepEqual(admission.inFlight(""), []);
     assert.notEqual(admission.admit("late", 1300, 1000), null);

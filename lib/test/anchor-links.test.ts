@@ -10,7 +10,10 @@ import type { LinkTransport } from "../link.js";
 import { LinkTable, type LinkTableDeps } from "../link-table.js";
 import { silentLogger } from "../log.js";
 import type { LinkMessage, SignalData, SignalMessage } from "../protocol.js";
+import { HostChain } from "../host-chain.js";
+import { Keyring } from "../keyring.js";
 import { Roster } from "../roster.js";
+import { Scope } from "../scope.js";
 import { FakeClock, flush } from "./fake-clock.js";
 
 const MEETING = "room-1";
@@ -60,7 +63,7 @@ function linkTable(clock: FakeClock, selfId = "alice", overrides: Partial<LinkTa
   const closed: [string, boolean, boolean][] = [];
   const viaBroker: [string, SignalMessage][] = [];
   const table = new LinkTable(
-    { selfBrokerId: brokerIdOf(selfId), heartbeatInterval: 250, heartbeatTimeout: 1800, linkTimeout: 10_000 },
+    { selfId, heartbeatInterval: 250, heartbeatTimeout: 1800, linkTimeout: 10_000 },
     {
       timers: new Timers(clock),
       log: silentLogger,
@@ -76,36 +79,55 @@ function linkTable(clock: FakeClock, selfId = "alice", overrides: Partial<LinkTa
       closed: (link, current) => closed.push([link.remoteId, current, link.violation]),
       track: () => undefined,
       created: () => undefined,
+      mayLink: async () => true,
+      ownAdmission: () => null,
       ...overrides,
     },
   );
   return { table, transports, closed, viaBroker };
 }
 
-function anchorRole(clock: FakeClock, openChannel: OpenChannel = async () => new StubChannel(ANCHOR)) {
+async function anchorRole(clock: FakeClock, openChannel: OpenChannel = async () => new StubChannel(ANCHOR)) {
   const timers = new Timers(clock);
   const roster = new Roster("bob");
   const self = new StubChannel(brokerIdOf("bob"));
   const { table } = linkTable(clock, "bob");
-  const hosts: string[] = [];
+  const keyring = new Keyring(MEETING);
+  await keyring.init();
+  const chain = new HostChain(MEETING);
   const anchor = new AnchorRole(
-    { meetingId: MEETING, name: "Bob", anchorId: ANCHOR, linkTimeout: 10_000, heartbeatTimeout: 1800 },
+    { name: "Bob", linkTimeout: 10_000, heartbeatTimeout: 1800 },
     {
       timers,
       log: silentLogger,
+      scope: new Scope(MEETING),
       openChannel,
       roster,
+      chain,
+      keyring,
       links: table,
       self: () => self,
       active: () => true,
-      setHost: (id) => void (roster.setHost(id) && hosts.push(id)),
+      follow: () => undefined,
+      claimed: async () => undefined,
       cutOff: () => undefined,
+      invited: () => undefined,
     },
   );
-  return { anchor, self, roster, hosts, timers };
+  return { anchor, self, roster, chain, keyring, timers };
 }
 
-const welcome = (nonce: string, seq: number): Welcome => ({ mm: 1, t: "welcome", nonce, hostId: "alice", seq, members: [{ id: "alice", seq: 0 }] });
+const welcome = (nonce: string, seq: number): Welcome => ({
+  mm: 1,
+  t: "welcome",
+  nonce,
+  hostId: "alice",
+  seq,
+  sig: "S".repeat(86),
+  roster: { epoch: 0, hostId: "alice", members: [{ id: "alice", seq: 0, key: "A".repeat(87) }], sig: "S".repeat(86) },
+  members: [{ id: "alice", seq: 0 }],
+  mac: null,
+});
 const knockNonce = (self: StubChannel, i: number): string => {
   const message = self.sent[i]?.[1];
   assert.ok(message && message.t === "knock", "a knock was sent");
@@ -115,9 +137,10 @@ const knockNonce = (self: StubChannel, i: number): string => {
 describe("AnchorRole: knocks and welcomes", () => {
   test("two overlapping knocks each get the welcome that answers them, whatever the order of the answers", async () => {
     const clock = new FakeClock();
-    const { anchor, self } = anchorRole(clock);
+    const { anchor, self } = await anchorRole(clock);
     const first = anchor.knock(1000);
     const second = anchor.knock(1000);
+    await flush();
     assert.equal(self.sent.length, 2);
     assert.notEqual(knockNonce(self, 0), knockNonce(self, 1), "each knock has its own nonce");
     anchor.onWelcome(ANCHOR, welcome(knockNonce(self, 1), 5));
@@ -128,8 +151,9 @@ describe("AnchorRole: knocks and welcomes", () => {
 
   test("a welcome that is not from the anchor, or answers no knock of ours, is ignored; unanswered knocks time out", async () => {
     const clock = new FakeClock();
-    const { anchor, self } = anchorRole(clock);
+    const { anchor, self } = await anchorRole(clock);
     const knock = anchor.knock(1000);
+    await flush();
     const nonce = knockNonce(self, 0);
     anchor.onWelcome(brokerIdOf("mallory"), welcome(nonce, 9));
     anchor.onWelcome(ANCHOR, welcome("someotherknock", 9));
@@ -147,46 +171,75 @@ describe("AnchorRole: knocks and welcomes", () => {
 
   test("an aborted knock and release() end pending knocks with null at once", async () => {
     const clock = new FakeClock();
-    const { anchor } = anchorRole(clock);
+    const { anchor } = await anchorRole(clock);
     const controller = new AbortController();
     const aborted = anchor.knock(1000, controller.signal);
     const released = anchor.knock(1000);
+    await flush();
     controller.abort();
     assert.equal(await aborted, null);
     anchor.release();
     assert.equal(await released, null);
   });
 
-  test("holding the anchor, a knock gets a welcome with its nonce, a fresh join number, the members and newcomers in flight", async () => {
+  test("holding the anchor as host, a knock gets a welcome with its nonce, a signed admission, the roster and newcomers in flight", async () => {
     const clock = new FakeClock();
     const channel = new StubChannel(ANCHOR);
-    const { anchor, roster, hosts } = anchorRole(clock, async () => channel);
+    const { anchor, roster, chain, keyring } = await anchorRole(clock, async () => channel);
     assert.equal(await anchor.claim(1000, "token12345678"), true);
+    const knock = (from: string, nonce: string): void =>
+      channel.onMessage?.(brokerIdOf(from), { mm: 1, t: "knock", name: from, nonce, key: keyring.publicKey, mac: null });
+    knock("dave", "daveknock000");
+    await flush();
+    assert.equal(channel.sent.length, 0, "holding the anchor is not being host: no roster of ours, no welcome");
     anchor.founded();
-    assert.deepEqual(hosts, ["bob"], "claiming the anchor makes us host");
+    roster.selfSeq = 0;
+    roster.setHost("bob");
+    const carolKey = "B".repeat(87);
+    await chain.sign(keyring, "bob", [{ id: "bob", seq: 0, key: keyring.publicKey }, { id: "carol", seq: 1, key: carolKey }]);
     roster.add({ id: "carol", name: "Carol", seq: 1 });
     anchor.arrived("carol", 1);
-    channel.onMessage?.(brokerIdOf("dave"), { mm: 1, t: "knock", name: "Dave", nonce: "daveknock001" });
-    channel.onMessage?.(brokerIdOf("erin"), { mm: 1, t: "knock", name: "Erin", nonce: "erinknock001" });
+    clock.advance(200);
+    const sent = async (n: number): Promise<void> => {
+      for (let i = 0; i < 50 && channel.sent.length < n; i++) await new Promise((r) => setTimeout(r, 5));
+    };
+    knock("dave", "daveknock001");
+    await sent(1);
+    knock("erin", "erinknock001");
+    await sent(2);
     const [toDave, toErin] = channel.sent;
-    assert.deepEqual(toDave, [brokerIdOf("dave"), { mm: 1, t: "welcome", nonce: "daveknock001", hostId: "bob", seq: 2, members: [{ id: "bob", seq: 0 }, { id: "carol", seq: 1 }] }]);
-    assert.deepEqual(toErin?.[1], { mm: 1, t: "welcome", nonce: "erinknock001", hostId: "bob", seq: 3, members: [{ id: "bob", seq: 0 }, { id: "carol", seq: 1 }, { id: "dave", seq: 2 }] });
-    channel.onMessage?.(brokerIdOf("dave"), { mm: 1, t: "knock", name: "Dave", nonce: "daveknock002" });
+    assert.equal(toDave?.[0], brokerIdOf("dave"));
+    const dave = toDave?.[1];
+    assert.ok(dave?.t === "welcome");
+    assert.deepEqual([dave.nonce, dave.hostId, dave.seq, dave.members], ["daveknock001", "bob", 2, [{ id: "bob", seq: 0 }, { id: "carol", seq: 1 }]]);
+    assert.equal(dave.roster.hostId, "bob");
+    const erin = toErin?.[1];
+    assert.ok(erin?.t === "welcome");
+    assert.deepEqual([erin.seq, erin.members], [3, [{ id: "bob", seq: 0 }, { id: "carol", seq: 1 }, { id: "dave", seq: 2 }]]);
+    // The admission is the host's signature: a member that holds the roster can check it.
+    const member = new HostChain(MEETING);
+    assert.deepEqual(await member.trust(dave.roster, "dave", { seq: 2, key: keyring.publicKey, sig: dave.sig }), { ok: true, same: false });
+    assert.equal(await member.admits("erin", { seq: 3, key: keyring.publicKey, sig: erin.sig }), true);
+    assert.equal(await member.admits("erin", { seq: 0, key: keyring.publicKey, sig: erin.sig }), false, "not with another join number");
+    knock("dave", "daveknock002");
+    await new Promise((r) => setTimeout(r, 20));
     assert.equal(channel.sent.length, 2, "a second knock within 100 ms is refused");
   });
 });
 
 describe("LinkTable", () => {
-  test("offer glare: the offer from the lower broker id wins on both sides", () => {
+  test("offer glare: the offer from the lower broker id wins on both sides", async () => {
     const clock = new FakeClock();
     const alice = linkTable(clock, "alice");
     alice.table.connect("bob");
     alice.table.onSignal("bob", "bobslink", { type: "offer", sdp: "x" });
+    await flush();
     assert.equal(alice.table.get("bob")?.initiator, true, "alice (lower id) keeps her own offer");
     assert.equal(alice.transports.length, 1);
     const bob = linkTable(clock, "bob");
     bob.table.connect("alice");
     bob.table.onSignal("alice", "aliceslink", { type: "offer", sdp: "x" });
+    await flush(); // the offer's sender is checked (roster or admission) before any connection is made
     assert.equal(bob.table.get("alice")?.initiator, false, "bob answers alice's offer instead");
     assert.equal(bob.transports[0]?.destroyed, true);
     assert.deepEqual(bob.transports[1]?.signals, [{ type: "offer", sdp: "x" }]);

@@ -465,17 +465,33 @@ describe("host changes", () => {
       const [alice, bob, carol] = await scene.fullMesh("alice", "bob", "carol");
       assert.ok(alice && bob && carol);
       const dave = scene.meeting("dave");
-      let daveJoined: Promise<void> | null = null;
-      // Dave opens the meeting page just as alice's anchor registration goes away.
-      scene.net.broker.onRelease = (id) => {
-        if (id === scene.anchorId && daveJoined === null) daveJoined = dave.join();
-      };
-      await alice.leave();
-      assert.ok(daveJoined !== null, "the anchor was released");
+      // Dave opens the meeting page just as alice leaves: the anchor must never be free in between.
+      const left = alice.leave();
+      const daveJoined = dave.join();
+      await within("alice's leave", left, 3000);
       await within("dave's join", daveJoined, 4000);
       await scene.settled("bob, carol and dave to be one meeting", () => meshComplete([bob, carol, dave]), 3000);
     },
   );
+});
+
+describe("a newcomer at the door while the host crashes", () => {
+  test("it founds a meeting at the free anchor, the successor invites it in: one meeting, the successor host", async (t) => {
+    const scene = new Scene(t);
+    const [alice, bob, carol] = await scene.fullMesh("alice", "bob", "carol");
+    assert.ok(alice && bob && carol);
+    scene.net.crash("alice"); // her registrations are freed at once; the others notice at the heartbeat timeout
+    const dave = scene.meeting("dave");
+    await within("dave's join", dave.join(), 4000);
+    assert.equal(dave.hostId, "dave", "dave found the anchor free and founded a meeting of his own");
+    await scene.settled("bob, carol and dave to be one meeting", () => meshComplete([bob, carol, dave]), LOSS_DEADLINE + 4000);
+    assert.equal(dave.hostId, "bob");
+    assert.deepEqual(scene.events(dave, "host-changed"), [{ hostId: "bob" }]);
+    await scene.settled("bob to hold the anchor", () => scene.net.broker.ownerOf(scene.anchorId) === "bob");
+    const erin = scene.meeting("erin");
+    await within("erin's join", erin.join(), 4000);
+    await scene.settled("erin in", () => meshComplete([bob, carol, dave, erin]));
+  });
 });
 
 describe("frozen hosts and the anchor token", () => {
@@ -519,7 +535,9 @@ describe("frozen hosts and the anchor token", () => {
     await within("fred's join", fred.join(), 9000);
     await scene.settled("fred to be in everyone's meeting", () => meshComplete([...rest, fred]));
     assert.equal(scene.net.broker.ownerOf(scene.anchorId), "carol");
-    assert.equal(scene.net.broker.takeovers, 1);
+    // Two takeovers with the token: bob's when alice handed over (she keeps the anchor until then),
+    // and carol's of frozen bob.
+    assert.equal(scene.net.broker.takeovers, 2);
   });
 
   test("a frozen host that wakes up after being replaced leaves with connection-lost, disturbing nobody", async (t) => {

@@ -165,7 +165,7 @@ describe("hostile and malformed input", () => {
     ];
     for (const text of garbage) assert.ok(scene.net.transports.sendRaw("bob", "alice", text));
     // A second hello must not rename bob or change his place in line.
-    assert.ok(scene.net.transports.sendRaw("bob", "alice", encodeLink({ v: 1, t: "hello", name: "Evil", seq: 0, hostId: "bob", anchorToken: null, key: TEST_KEY })));
+    assert.ok(scene.net.transports.sendRaw("bob", "alice", encodeLink({ v: 1, t: "hello", name: "Evil", seq: 0, hostId: "bob", anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null })));
     // Unsolicited acks are harmless.
     assert.ok(scene.net.transports.sendRaw("bob", "alice", encodeLink({ v: 1, t: "bye-ack" })));
     assert.ok(scene.net.transports.sendRaw("bob", "alice", encodeLink({ v: 1, t: "end-ack", nonce: "n" })));
@@ -197,7 +197,8 @@ describe("hostile and malformed input", () => {
     ];
     for (const [src, dst, payload] of sent) broker.inject(src, dst, payload);
     // A welcome that does not come from the anchor is ignored outright.
-    broker.inject(bobId, aliceId, { mm: 1, t: "welcome", nonce: "n0nce0004", hostId: "bob", seq: 9, members: [] });
+    const roster = { epoch: 0, hostId: "bob", members: [{ id: "bob", seq: 0, key: TEST_KEY }], sig: "S".repeat(86) };
+    broker.inject(bobId, aliceId, { mm: 1, t: "welcome", nonce: "n0nce0004", hostId: "bob", seq: 9, sig: "S".repeat(86), roster, members: [], mac: null });
     await quietPeriod(100);
     const droppedTotal = [...alice.dropped.values()].reduce((a, b) => a + b, 0);
     assert.equal(droppedTotal, sent.length);

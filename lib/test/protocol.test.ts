@@ -15,6 +15,8 @@ import {
 
 // A well-formed public key (87 base64url characters); parse() leaves the crypto to the mesh.
 const TEST_KEY = "A".repeat(87);
+const TEST_SIG = "S".repeat(86);
+const TEST_ROSTER = { epoch: 0, hostId: "h", members: [{ id: "h", seq: 0, key: TEST_KEY }], sig: TEST_SIG };
 
 const json = (value: unknown): string => JSON.stringify(value);
 
@@ -39,14 +41,14 @@ function assertNoProtoKeys(value: unknown, path = "value"): void {
 
 describe("parseLink", () => {
   const good: [string, string, LinkMessage][] = [
-    ["hello without host", json({ v: 1, t: "hello", name: "Ann", seq: 0, hostId: null, anchorToken: null, key: TEST_KEY }), { v: 1, t: "hello", name: "Ann", seq: 0, hostId: null, anchorToken: null, key: TEST_KEY }],
-    ["hello with host", json({ v: 1, t: "hello", name: "", seq: 7, hostId: "bob", anchorToken: null, key: TEST_KEY }), { v: 1, t: "hello", name: "", seq: 7, hostId: "bob", anchorToken: null, key: TEST_KEY }],
-    ["hello, largest safe seq", json({ v: 1, t: "hello", name: "x", seq: Number.MAX_SAFE_INTEGER, hostId: null, anchorToken: null, key: TEST_KEY }), { v: 1, t: "hello", name: "x", seq: Number.MAX_SAFE_INTEGER, hostId: null, anchorToken: null, key: TEST_KEY }],
-    ["hello, 256-char name", json({ v: 1, t: "hello", name: "n".repeat(256), seq: 1, hostId: null, anchorToken: null, key: TEST_KEY }), { v: 1, t: "hello", name: "n".repeat(256), seq: 1, hostId: null, anchorToken: null, key: TEST_KEY }],
+    ["hello without host", json({ v: 1, t: "hello", name: "Ann", seq: 0, hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null }), { v: 1, t: "hello", name: "Ann", seq: 0, hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null }],
+    ["hello with host", json({ v: 1, t: "hello", name: "", seq: 7, hostId: "bob", anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null }), { v: 1, t: "hello", name: "", seq: 7, hostId: "bob", anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null }],
+    ["hello, largest safe seq", json({ v: 1, t: "hello", name: "x", seq: Number.MAX_SAFE_INTEGER, hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null }), { v: 1, t: "hello", name: "x", seq: Number.MAX_SAFE_INTEGER, hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null }],
+    ["hello, 256-char name", json({ v: 1, t: "hello", name: "n".repeat(256), seq: 1, hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null }), { v: 1, t: "hello", name: "n".repeat(256), seq: 1, hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null }],
     [
       "hello with an anchor token",
-      json({ v: 1, t: "hello", name: "h", seq: 0, hostId: "h", anchorToken: "abcDEF0123456789", key: TEST_KEY }),
-      { v: 1, t: "hello", name: "h", seq: 0, hostId: "h", anchorToken: "abcDEF0123456789", key: TEST_KEY },
+      json({ v: 1, t: "hello", name: "h", seq: 0, hostId: "h", anchorToken: "abcDEF0123456789", key: TEST_KEY, admission: null, roster: null, handover: null }),
+      { v: 1, t: "hello", name: "h", seq: 0, hostId: "h", anchorToken: "abcDEF0123456789", key: TEST_KEY, admission: null, roster: null, handover: null },
     ],
     ["anchor, 8-char token", json({ v: 1, t: "anchor", token: "abcd1234" }), { v: 1, t: "anchor", token: "abcd1234" }],
     ["anchor, 128-char token", json({ v: 1, t: "anchor", token: "T".repeat(128) }), { v: 1, t: "anchor", token: "T".repeat(128) }],
@@ -60,7 +62,18 @@ describe("parseLink", () => {
     ["app, null payload", json({ v: 1, t: "app", direct: true, payload: null }), { v: 1, t: "app", direct: true, payload: null }],
     ["app, nested", json({ v: 1, t: "app", direct: false, payload: { a: [1, 2, { b: true }], c: "d" } }), { v: 1, t: "app", direct: false, payload: { a: [1, 2, { b: true }], c: "d" } }],
     ["extra fields are dropped", json({ v: 1, t: "ping", extra: 1, admin: true }), { v: 1, t: "ping" }],
-    ["extra hello fields are dropped", json({ v: 1, t: "hello", name: "a", seq: 1, hostId: null, isHost: true, anchorToken: null, key: TEST_KEY }), { v: 1, t: "hello", name: "a", seq: 1, hostId: null, anchorToken: null, key: TEST_KEY }],
+    ["a roster", json({ v: 1, t: "roster", roster: TEST_ROSTER, handover: null }), { v: 1, t: "roster", roster: TEST_ROSTER, handover: null }],
+    [
+      "a roster with a handover",
+      json({ v: 1, t: "roster", roster: TEST_ROSTER, handover: { from: "old", sig: TEST_SIG } }),
+      { v: 1, t: "roster", roster: TEST_ROSTER, handover: { from: "old", sig: TEST_SIG } },
+    ],
+    [
+      "hello with an admission and a roster",
+      json({ v: 1, t: "hello", name: "n", seq: 3, hostId: "h", anchorToken: null, key: TEST_KEY, admission: { seq: 3, key: TEST_KEY, sig: TEST_SIG }, roster: TEST_ROSTER }),
+      { v: 1, t: "hello", name: "n", seq: 3, hostId: "h", anchorToken: null, key: TEST_KEY, admission: { seq: 3, key: TEST_KEY, sig: TEST_SIG }, roster: TEST_ROSTER, handover: null },
+    ],
+    ["extra hello fields are dropped", json({ v: 1, t: "hello", name: "a", seq: 1, hostId: null, isHost: true, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null }), { v: 1, t: "hello", name: "a", seq: 1, hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null }],
   ];
   for (const [label, raw, expected] of good) {
     test(`accepts ${label}`, () => {
@@ -90,21 +103,26 @@ describe("parseLink", () => {
     ["unknown type", json({ v: 1, t: "pong" })],
     ["type in capitals", json({ v: 1, t: "PING" })],
     ["type not a string", json({ v: 1, t: 3 })],
-    ["hello, negative seq", json({ v: 1, t: "hello", name: "a", seq: -1, hostId: null, anchorToken: null, key: TEST_KEY })],
-    ["hello, float seq", json({ v: 1, t: "hello", name: "a", seq: 1.5, hostId: null, anchorToken: null, key: TEST_KEY })],
-    ["hello, seq as text", json({ v: 1, t: "hello", name: "a", seq: "1", hostId: null, anchorToken: null, key: TEST_KEY })],
-    ["hello, unsafe seq", json({ v: 1, t: "hello", name: "a", seq: 2 ** 53, hostId: null, anchorToken: null, key: TEST_KEY })],
-    ["hello, no seq", json({ v: 1, t: "hello", name: "a", hostId: null, anchorToken: null, key: TEST_KEY })],
-    ["hello, name too long", json({ v: 1, t: "hello", name: "n".repeat(257), seq: 0, hostId: null, anchorToken: null, key: TEST_KEY })],
-    ["hello, name not a string", json({ v: 1, t: "hello", name: 5, seq: 0, hostId: null, anchorToken: null, key: TEST_KEY })],
-    ["hello, name an array", json({ v: 1, t: "hello", name: ["a"], seq: 0, hostId: null, anchorToken: null, key: TEST_KEY })],
-    ["hello, hostId missing", json({ v: 1, t: "hello", name: "a", seq: 0, anchorToken: null, key: TEST_KEY })],
-    ["hello, hostId a number", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: 1, anchorToken: null, key: TEST_KEY })],
+    ["roster, 129 members", json({ v: 1, t: "roster", roster: { ...TEST_ROSTER, members: Array.from({ length: 129 }, (_, i) => ({ id: `m${i}`, seq: i, key: TEST_KEY })) } })],
+    ["roster, member key malformed", json({ v: 1, t: "roster", roster: { ...TEST_ROSTER, members: [{ id: "h", seq: 0, key: "x" }] } })],
+    ["roster, unsigned", json({ v: 1, t: "roster", roster: { ...TEST_ROSTER, sig: null } })],
+    ["hello, roster malformed", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: null, anchorToken: null, key: TEST_KEY, roster: { epoch: -1 } })],
+    ["hello, admission malformed", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: null, anchorToken: null, key: TEST_KEY, admission: { seq: 1 } })],
+    ["hello, negative seq", json({ v: 1, t: "hello", name: "a", seq: -1, hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null })],
+    ["hello, float seq", json({ v: 1, t: "hello", name: "a", seq: 1.5, hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null })],
+    ["hello, seq as text", json({ v: 1, t: "hello", name: "a", seq: "1", hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null })],
+    ["hello, unsafe seq", json({ v: 1, t: "hello", name: "a", seq: 2 ** 53, hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null })],
+    ["hello, no seq", json({ v: 1, t: "hello", name: "a", hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null })],
+    ["hello, name too long", json({ v: 1, t: "hello", name: "n".repeat(257), seq: 0, hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null })],
+    ["hello, name not a string", json({ v: 1, t: "hello", name: 5, seq: 0, hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null })],
+    ["hello, name an array", json({ v: 1, t: "hello", name: ["a"], seq: 0, hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null })],
+    ["hello, hostId missing", json({ v: 1, t: "hello", name: "a", seq: 0, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null })],
+    ["hello, hostId a number", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: 1, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null })],
     ["hello, hostId an object", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: { id: "x" }, anchorToken: null })],
-    ["hello, hostId too long", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: "h".repeat(129), anchorToken: null, key: TEST_KEY })],
+    ["hello, hostId too long", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: "h".repeat(129), anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null })],
     ["hello, anchorToken missing", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: null })],
-    ["hello, anchorToken too short", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: "a", anchorToken: "abc1234", key: TEST_KEY })],
-    ["hello, anchorToken with a dash", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: "a", anchorToken: "abcd-1234", key: TEST_KEY })],
+    ["hello, anchorToken too short", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: "a", anchorToken: "abc1234", key: TEST_KEY, admission: null, roster: null, handover: null })],
+    ["hello, anchorToken with a dash", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: "a", anchorToken: "abcd-1234", key: TEST_KEY, admission: null, roster: null, handover: null })],
     ["hello, anchorToken a number", json({ v: 1, t: "hello", name: "a", seq: 0, hostId: "a", anchorToken: 12345678 })],
     ["anchor, no token", json({ v: 1, t: "anchor" })],
     ["anchor, empty token", json({ v: 1, t: "anchor", token: "" })],
@@ -151,7 +169,7 @@ describe("parseLink", () => {
   test("a top-level __proto__ key neither reaches the message nor pollutes Object.prototype", () => {
     const raw = '{"v":1,"t":"hello","name":"a","seq":0,"hostId":null,"anchorToken":null,"key":"' + TEST_KEY + '","__proto__":{"polluted":true,"isHost":true}}';
     const message = parseLink(raw);
-    assert.deepEqual(message, { v: 1, t: "hello", name: "a", seq: 0, hostId: null, anchorToken: null, key: TEST_KEY });
+    assert.deepEqual(message, { v: 1, t: "hello", name: "a", seq: 0, hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null });
     assert.ok(message !== null);
     assert.equal(Object.getPrototypeOf(message), Object.prototype);
     assert.equal((message as unknown as Record<string, unknown>)["polluted"], undefined);
@@ -218,9 +236,9 @@ describe("encodeLink -> parseLink round trip", () => {
     { nested: { deeper: { deepest: [null] } }, "key with spaces": "v" },
   ];
   const messages: LinkMessage[] = [
-    { v: PROTOCOL_VERSION, t: "hello", name: "Ann Example", seq: 0, hostId: null, anchorToken: null, key: TEST_KEY },
-    { v: PROTOCOL_VERSION, t: "hello", name: "Zoë", seq: 42, hostId: "host-1", anchorToken: null, key: TEST_KEY },
-    { v: PROTOCOL_VERSION, t: "hello", name: "host", seq: 0, hostId: "host", anchorToken: "tok3n0123456789abcdef", key: TEST_KEY },
+    { v: PROTOCOL_VERSION, t: "hello", name: "Ann Example", seq: 0, hostId: null, anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null },
+    { v: PROTOCOL_VERSION, t: "hello", name: "Zoë", seq: 42, hostId: "host-1", anchorToken: null, key: TEST_KEY, admission: null, roster: null, handover: null },
+    { v: PROTOCOL_VERSION, t: "hello", name: "host", seq: 0, hostId: "host", anchorToken: "tok3n0123456789abcdef", key: TEST_KEY, admission: null, roster: null, handover: null },
     { v: PROTOCOL_VERSION, t: "anchor", token: "tok3n0123456789abcdef" },
     { v: PROTOCOL_VERSION, t: "ping" },
     { v: PROTOCOL_VERSION, t: "bye", successor: null, successorKey: null, handoverSig: null },
@@ -252,40 +270,40 @@ describe("parseSignal", () => {
   const signal = (data: unknown): unknown => ({ mm: 1, t: "signal", link: "link1", data });
 
   const good: [string, unknown, SignalMessage][] = [
-    ["a knock", { mm: 1, t: "knock", name: "Ann", nonce: "n0nce0001" }, { mm: 1, t: "knock", name: "Ann", nonce: "n0nce0001" }],
-    ["a knock with an empty name", { mm: 1, t: "knock", name: "", nonce: "n0nce0001" }, { mm: 1, t: "knock", name: "", nonce: "n0nce0001" }],
+    ["a knock", { mm: 1, t: "knock", name: "Ann", nonce: "n0nce0001", key: TEST_KEY, mac: null }, { mm: 1, t: "knock", name: "Ann", nonce: "n0nce0001", key: TEST_KEY, mac: null }],
+    ["a knock with an empty name", { mm: 1, t: "knock", name: "", nonce: "n0nce0001", key: TEST_KEY, mac: null }, { mm: 1, t: "knock", name: "", nonce: "n0nce0001", key: TEST_KEY, mac: null }],
     [
       "a welcome",
-      { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 3, members: [{ id: "h", seq: 0 }, { id: "b", seq: 2 }] },
-      { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 3, members: [{ id: "h", seq: 0 }, { id: "b", seq: 2 }] },
+      { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: 3, members: [{ id: "h", seq: 0 }, { id: "b", seq: 2 }] },
+      { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: 3, members: [{ id: "h", seq: 0 }, { id: "b", seq: 2 }] },
     ],
-    ["a welcome with no members", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [] }, { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [] }],
+    ["a welcome with no members", { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: 1, members: [] }, { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: 1, members: [] }],
     [
       "a welcome with 256 members",
-      { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: Array.from({ length: 256 }, (_, i) => ({ id: `m${i}`, seq: i })) },
-      { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: Array.from({ length: 256 }, (_, i) => ({ id: `m${i}`, seq: i })) },
+      { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: 1, members: Array.from({ length: 256 }, (_, i) => ({ id: `m${i}`, seq: i })) },
+      { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: 1, members: Array.from({ length: 256 }, (_, i) => ({ id: `m${i}`, seq: i })) },
     ],
-    ["an offer", signal(offer), { mm: 1, t: "signal", link: "link1", data: offer }],
-    ["an answer", signal(answer), { mm: 1, t: "signal", link: "link1", data: answer }],
-    ["a candidate", signal(candidate), { mm: 1, t: "signal", link: "link1", data: candidate }],
+    ["an offer", signal(offer), { mm: 1, t: "signal", link: "link1", admission: null, data: offer }],
+    ["an answer", signal(answer), { mm: 1, t: "signal", link: "link1", admission: null, data: answer }],
+    ["a candidate", signal(candidate), { mm: 1, t: "signal", link: "link1", admission: null, data: candidate }],
     [
       "a candidate with usernameFragment and null sdpMid",
       signal({ type: "candidate", candidate: { candidate: "c", sdpMid: null, sdpMLineIndex: null, usernameFragment: "uf" } }),
-      { mm: 1, t: "signal", link: "link1", data: { type: "candidate", candidate: { candidate: "c", sdpMid: null, sdpMLineIndex: null, usernameFragment: "uf" } } },
+      { mm: 1, t: "signal", link: "link1", admission: null, data: { type: "candidate", candidate: { candidate: "c", sdpMid: null, sdpMLineIndex: null, usernameFragment: "uf" } } },
     ],
     [
       "an end-of-candidates candidate (empty string)",
       signal({ type: "candidate", candidate: { candidate: "", sdpMLineIndex: 0, sdpMid: "0" } }),
-      { mm: 1, t: "signal", link: "link1", data: { type: "candidate", candidate: { candidate: "", sdpMLineIndex: 0, sdpMid: "0" } } },
+      { mm: 1, t: "signal", link: "link1", admission: null, data: { type: "candidate", candidate: { candidate: "", sdpMLineIndex: 0, sdpMid: "0" } } },
     ],
-    ["a renegotiate", signal({ type: "renegotiate", renegotiate: true }), { mm: 1, t: "signal", link: "link1", data: { type: "renegotiate", renegotiate: true } }],
+    ["a renegotiate", signal({ type: "renegotiate", renegotiate: true }), { mm: 1, t: "signal", link: "link1", admission: null, data: { type: "renegotiate", renegotiate: true } }],
     [
       "a transceiverRequest",
       signal({ type: "transceiverRequest", transceiverRequest: { kind: "video", init: {} } }),
-      { mm: 1, t: "signal", link: "link1", data: { type: "transceiverRequest", transceiverRequest: { kind: "video", init: {} } } },
+      { mm: 1, t: "signal", link: "link1", admission: null, data: { type: "transceiverRequest", transceiverRequest: { kind: "video", init: {} } } },
     ],
-    ["a knock with extra fields (dropped)", { mm: 1, t: "knock", name: "a", nonce: "n0nce0001", isHost: true }, { mm: 1, t: "knock", name: "a", nonce: "n0nce0001" }],
-    ["an offer with extra fields (dropped)", signal({ ...offer, evil: "x" }), { mm: 1, t: "signal", link: "link1", data: offer }],
+    ["a knock with extra fields (dropped)", { mm: 1, t: "knock", name: "a", nonce: "n0nce0001", key: TEST_KEY, mac: null, isHost: true }, { mm: 1, t: "knock", name: "a", nonce: "n0nce0001", key: TEST_KEY, mac: null }],
+    ["an offer with extra fields (dropped)", signal({ ...offer, evil: "x" }), { mm: 1, t: "signal", link: "link1", admission: null, data: offer }],
   ];
   for (const [label, payload, expected] of good) {
     test(`accepts ${label}`, () => {
@@ -293,35 +311,41 @@ describe("parseSignal", () => {
     });
   }
 
-  const cyclic: Record<string, unknown> = { mm: 1, t: "knock", nonce: "n0nce0001", name: "a" };
+  const cyclic: Record<string, unknown> = { mm: 1, t: "knock", nonce: "n0nce0001", key: TEST_KEY, mac: null, name: "a" };
   cyclic["self"] = cyclic;
   const bad: [string, unknown][] = [
     ["null", null],
     ["undefined", undefined],
-    ["text", json({ mm: 1, t: "knock", nonce: "n0nce0001", name: "a" })],
+    ["text", json({ mm: 1, t: "knock", nonce: "n0nce0001", key: TEST_KEY, mac: null, name: "a" })],
     ["a number", 1],
-    ["an array", [{ mm: 1, t: "knock", nonce: "n0nce0001", name: "a" }]],
-    ["no mm marker (someone else's message)", { t: "knock", nonce: "n0nce0001", name: "a" }],
-    ["mm 2", { mm: 2, t: "knock", nonce: "n0nce0001", name: "a" }],
-    ["mm as text", { mm: "1", t: "knock", nonce: "n0nce0001", name: "a" }],
+    ["an array", [{ mm: 1, t: "knock", nonce: "n0nce0001", key: TEST_KEY, mac: null, name: "a" }]],
+    ["no mm marker (someone else's message)", { t: "knock", nonce: "n0nce0001", key: TEST_KEY, mac: null, name: "a" }],
+    ["mm 2", { mm: 2, t: "knock", nonce: "n0nce0001", key: TEST_KEY, mac: null, name: "a" }],
+    ["mm as text", { mm: "1", t: "knock", nonce: "n0nce0001", key: TEST_KEY, mac: null, name: "a" }],
     ["unknown type", { mm: 1, t: "kick", name: "a" }],
     ["no type", { mm: 1, name: "a" }],
-    ["knock, name too long", { mm: 1, t: "knock", nonce: "n0nce0001", name: "n".repeat(257) }],
-    ["knock, name a number", { mm: 1, t: "knock", nonce: "n0nce0001", name: 1 }],
-    ["knock, no nonce", { mm: 1, t: "knock", name: "a" }],
+    ["knock, name too long", { mm: 1, t: "knock", nonce: "n0nce0001", key: TEST_KEY, mac: null, name: "n".repeat(257) }],
+    ["knock, name a number", { mm: 1, t: "knock", nonce: "n0nce0001", key: TEST_KEY, mac: null, name: 1 }],
+    ["knock, no nonce", { mm: 1, t: "knock", name: "a", key: TEST_KEY }],
+    ["knock, no key", { mm: 1, t: "knock", name: "a", nonce: "n0nce0001" }],
+    ["knock, mac malformed", { mm: 1, t: "knock", name: "a", nonce: "n0nce0001", key: TEST_KEY, mac: "short" }],
+    ["welcome, no roster", { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, hostId: "h", seq: 1, members: [] }],
+    ["welcome, roster without members", { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: { ...TEST_ROSTER, members: [] }, hostId: "h", seq: 1, members: [] }],
+    ["welcome, no admission signature", { mm: 1, t: "welcome", nonce: "n0nce0001", roster: TEST_ROSTER, hostId: "h", seq: 1, members: [] }],
+    ["signal, admission malformed", { mm: 1, t: "signal", link: "l1", data: { type: "offer", sdp: "x" }, admission: { seq: 1, key: "k", sig: TEST_SIG } }],
     ["knock, nonce too short", { mm: 1, t: "knock", name: "a", nonce: "abc" }],
-    ["welcome, no nonce", { mm: 1, t: "welcome", hostId: "h", seq: 1, members: [] }],
-    ["knock, no name", { mm: 1, t: "knock", nonce: "n0nce0001" }],
-    ["welcome, members not an array", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: { 0: { id: "h", seq: 0 } } }],
-    ["welcome, a member is an array", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [["h", 0]] }],
-    ["welcome, a member with negative seq", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [{ id: "h", seq: -1 }] }],
-    ["welcome, a member with float seq", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [{ id: "h", seq: 0.5 }] }],
-    ["welcome, a member with no id", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [{ seq: 0 }] }],
-    ["welcome, seq as text", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: "1", members: [] }],
-    ["welcome, negative seq", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: -1, members: [] }],
-    ["welcome, hostId too long", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h".repeat(129), seq: 1, members: [] }],
-    ["welcome, hostId null", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: null, seq: 1, members: [] }],
-    ["welcome, 257 members", { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: Array.from({ length: 257 }, (_, i) => ({ id: `m${i}`, seq: i })) }],
+    ["welcome, no nonce", { mm: 1, t: "welcome", sig: TEST_SIG, roster: TEST_ROSTER, hostId: "h", seq: 1, members: [] }],
+    ["knock, no name", { mm: 1, t: "knock", nonce: "n0nce0001", key: TEST_KEY, mac: null }],
+    ["welcome, members not an array", { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: 1, members: { 0: { id: "h", seq: 0 } } }],
+    ["welcome, a member is an array", { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: 1, members: [["h", 0]] }],
+    ["welcome, a member with negative seq", { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: 1, members: [{ id: "h", seq: -1 }] }],
+    ["welcome, a member with float seq", { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: 1, members: [{ id: "h", seq: 0.5 }] }],
+    ["welcome, a member with no id", { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: 1, members: [{ seq: 0 }] }],
+    ["welcome, seq as text", { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: "1", members: [] }],
+    ["welcome, negative seq", { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: -1, members: [] }],
+    ["welcome, hostId too long", { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h".repeat(129), seq: 1, members: [] }],
+    ["welcome, hostId null", { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: null, seq: 1, members: [] }],
+    ["welcome, 257 members", { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: 1, members: Array.from({ length: 257 }, (_, i) => ({ id: `m${i}`, seq: i })) }],
     ["signal, empty link id", { mm: 1, t: "signal", link: "", data: offer }],
     ["signal, no link id", { mm: 1, t: "signal", data: offer }],
     ["signal, link id a number", { mm: 1, t: "signal", link: 1, data: offer }],
@@ -341,7 +365,7 @@ describe("parseSignal", () => {
     ["transceiverRequest of unknown kind", signal({ type: "transceiverRequest", transceiverRequest: { kind: "text" } })],
     ["transceiverRequest without request", signal({ type: "transceiverRequest" })],
     ["an oversize offer", signal({ type: "offer", sdp: "s".repeat(MAX_SIGNAL_MESSAGE) })],
-    ["a payload JSON cannot encode (BigInt)", { mm: 1, t: "knock", nonce: "n0nce0001", name: "a", n: BigInt(1) }],
+    ["a payload JSON cannot encode (BigInt)", { mm: 1, t: "knock", nonce: "n0nce0001", key: TEST_KEY, mac: null, name: "a", n: BigInt(1) }],
     ["a cyclic payload", cyclic],
     ["fields only on the prototype", JSON.parse('{"__proto__":{"mm":1,"t":"knock","name":"a"}}') as unknown],
   ];
@@ -353,12 +377,12 @@ describe("parseSignal", () => {
 
   test("optional candidate fields of the wrong type are left out, the candidate is kept", () => {
     const parsed = parseSignal(signal({ type: "candidate", candidate: { candidate: "c", sdpMLineIndex: "0", sdpMid: 7 } }));
-    assert.deepEqual(parsed, { mm: 1, t: "signal", link: "link1", data: { type: "candidate", candidate: { candidate: "c" } } });
+    assert.deepEqual(parsed, { mm: 1, t: "signal", link: "link1", admission: null, data: { type: "candidate", candidate: { candidate: "c" } } });
   });
 
   test("a transceiverRequest is rebuilt with an empty init", () => {
     const parsed = parseSignal(signal({ type: "transceiverRequest", transceiverRequest: { kind: "audio", init: { sendEncodings: "x" } } }));
-    assert.deepEqual(parsed, { mm: 1, t: "signal", link: "link1", data: { type: "transceiverRequest", transceiverRequest: { kind: "audio", init: {} } } });
+    assert.deepEqual(parsed, { mm: 1, t: "signal", link: "link1", admission: null, data: { type: "transceiverRequest", transceiverRequest: { kind: "audio", init: {} } } });
   });
 
   test("__proto__ and constructor keys (as a broker's JSON.parse leaves them) never reach the result", () => {
@@ -367,13 +391,13 @@ describe("parseSignal", () => {
         '"data":{"type":"candidate","__proto__":{"polluted":true},"candidate":{"candidate":"c","__proto__":{"polluted":true}}}}',
     ) as unknown;
     const parsed = parseSignal(payload);
-    assert.deepEqual(parsed, { mm: 1, t: "signal", link: "l", data: { type: "candidate", candidate: { candidate: "c" } } });
+    assert.deepEqual(parsed, { mm: 1, t: "signal", link: "l", data: { type: "candidate", candidate: { candidate: "c" } }, admission: null });
     assertNoProtoKeys(parsed);
     assertPrototypeClean();
   });
 
   test("welcome members are rebuilt: extra member fields are dropped", () => {
-    const parsed = parseSignal({ mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [{ id: "h", seq: 0, admin: true }] });
-    assert.deepEqual(parsed, { mm: 1, t: "welcome", nonce: "n0nce0001", hostId: "h", seq: 1, members: [{ id: "h", seq: 0 }] });
+    const parsed = parseSignal({ mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: 1, members: [{ id: "h", seq: 0, admin: true }] });
+    assert.deepEqual(parsed, { mm: 1, t: "welcome", nonce: "n0nce0001", sig: TEST_SIG, roster: TEST_ROSTER, mac: null, hostId: "h", seq: 1, members: [{ id: "h", seq: 0 }] });
   });
 });

@@ -10,6 +10,8 @@ import { subject } from "./load-subject.js";
 import { until, within } from "./wait.js";
 
 export const MEETING_ID = "room-1";
+// How much of the meetings' debug log a timed-out wait prints.
+const LOG_LINES_ON_FAILURE = 40;
 
 /**
  * Short heartbeats so that a lost participant is noticed in under a second. The timeout is not
@@ -48,6 +50,7 @@ export class Scene {
   private readonly meshLogs = new Map<Mesh, MeshRecorded[]>();
   private readonly logs = new Map<Meeting, Recorded[]>();
   private readonly wakers = new Set<() => void>();
+  private readonly lines: string[] = [];
 
   constructor(t: TestContext, options: FakeBrokerOptions & { meetingId?: string } = {}) {
     this.net = new FakeNetwork(options);
@@ -57,8 +60,11 @@ export class Scene {
 
   /** A Meeting for `participantId` on the fake network (not joined yet); its events are recorded. */
   meeting(participantId: string, extra: Partial<MeetingConfig> = {}, owner = participantId): Meeting {
+    // Every meeting's debug log is kept, so that a wait that times out can say what happened.
+    const at = (message: string): void => void this.lines.push(`${performance.now().toFixed(0)} ${message}`);
+    const logger = { debug: at, info: at, warn: at, error: (m: string, d?: unknown) => at(`${m} ${String(d)}`) };
     const meeting = new subject.Meeting(
-      { meetingId: this.meetingId, participantId, iceServers: [], ...FAST, ...extra },
+      { meetingId: this.meetingId, participantId, iceServers: [], ...FAST, logLevel: "debug", logger, ...extra },
       this.net.env(owner),
     );
     this.track(meeting);
@@ -170,7 +176,8 @@ export class Scene {
     const meshes = this.meshes.map(
       (m) => `mesh ${m.id}: host ${String(m.hostId)}, members [${[...m.members.keys()].sort().join(", ")}]`,
     );
-    return [...meetings, ...meshes].join("; ");
+    const log = this.lines.filter((l) => !l.includes("stale signal")).slice(-LOG_LINES_ON_FAILURE);
+    return [...meetings, ...meshes].join("; ") + (log.length ? `\n  last log lines:\n    ${log.join("\n    ")}` : "");
   }
 
   /** Waits (bounded) for the next `type` event of `meeting` that passes `filter`. */

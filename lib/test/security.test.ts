@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createSigningKey, endStatement, handoverStatement, importPublicKey, verify } from "../crypto.js";
 import { encodeLink, type LinkMessage } from "../protocol.js";
-import { Scene, meshComplete } from "./scene.js";
+import { Scene, meshComplete, seen } from "./scene.js";
 import { quietPeriod } from "./wait.js";
 import type { Meeting } from "../meeting.js";
 
@@ -56,10 +56,16 @@ describe("terminates", () => {
       .map((e) => e.message);
   }
 
-  test("unsigned, self-signed and mis-signed terminates are refused and reported", async (t) => {
+  test("unsigned, self-signed and mis-signed terminates are refused, logged each, and reported once per sender", async (t) => {
     const scene = new Scene(t);
-    const [alice, bob, carol] = await scene.fullMesh("alice", "bob", "carol");
-    assert.ok(alice && bob && carol);
+    const lines: string[] = [];
+    const at = (m: string): void => void lines.push(m);
+    const logger = { debug: at, info: at, warn: at, error: at };
+    const alice = scene.meeting("alice");
+    const bob = scene.meeting("bob");
+    const carol = scene.meeting("carol", { logLevel: "warn", logger });
+    for (const m of [alice, bob, carol]) await m.join();
+    await scene.settled("a full mesh", () => meshComplete([alice, bob, carol]));
     const mallory = await createSigningKey();
     const now = Date.now();
     const signedBy = async (hostId: string, nonce: string, time: number): Promise<LinkMessage> => ({
@@ -77,17 +83,35 @@ describe("terminates", () => {
       { v: 1, t: "end", nonce: "zero-sig", hostId: "alice", time: now, sig: "A".repeat(86) },
     ];
     for (const message of forged) assert.ok(scene.net.transports.sendRaw("bob", "carol", encodeLink(message)));
-    await scene.settled("carol to report all four", () => refusals(scene, carol).length === 4);
-    const all = refusals(scene, carol).join("\n");
+    await scene.settled("carol to report bob", () => refusals(scene, carol).length === 1);
+    const ignored = (): string[] => lines.filter((l) => l.includes("ignored an end from bob"));
+    await scene.settled("carol to log all four", () => ignored().length === 4).catch(() => undefined);
+    const all = ignored().join("\n");
     assert.match(all, /not signed/);
     assert.match(all, /claims bob as host/);
     assert.match(all, /signature is not the host's/);
-    // Resending the same forged end is reported once.
+    // Resending the same forged end counts once; reports stay one per sender per 5 s.
     assert.ok(scene.net.transports.sendRaw("bob", "carol", encodeLink(forged[0]!)));
     await quietPeriod(200);
-    assert.equal(refusals(scene, carol).length, 4);
+    assert.equal(ignored().length, 4);
+    assert.equal(refusals(scene, carol).length, 1);
     assert.equal(carol.state, "joined");
     assert.ok(meshComplete([alice, bob, carol]));
+  });
+
+  test("a member who floods forged ends is reported once and disconnected; the victim keeps nothing per forgery", async (t) => {
+    const scene = new Scene(t);
+    const [alice, bob, carol] = await scene.fullMesh("alice", "bob", "carol");
+    assert.ok(alice && bob && carol);
+    for (let i = 0; i < 30; i++) {
+      scene.net.transports.sendRaw("bob", "carol", encodeLink({ v: 1, t: "end", nonce: `forged${i}`, hostId: null, time: null, sig: null }));
+    }
+    const left = await scene.next(carol, "participant-left", (p) => p.id === "bob");
+    assert.equal(left.leftReason, "protocol-violation");
+    assert.equal(refusals(scene, carol).length, 1, "one report, not thirty");
+    assert.equal(carol.state, "joined");
+    assert.equal(carol.hostId, "alice");
+    assert.deepEqual(seen(carol), ["alice"]);
   });
 
   test("an honest end reaches a participant whose link to the host is cut, through a relay", async (t) => {

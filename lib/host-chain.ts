@@ -1,0 +1,185 @@
+// Who is host, from signatures only. The first host's signed roster is the root; each later roster is
+// signed by its host, and a new host is accepted only when the previous one named it in a signed
+// handover, or when the previous host is gone and it is the earliest live member of the last roster
+// (crash succession, which every member computes alike). Nothing else makes a host: not the anchor, not
+// a field in a message, not a link. Pure rules over WebCrypto; time and links live elsewhere.
+import { admissionStatement, endStatement, handoverStatement, importPublicKey, rosterStatement, verify } from "./crypto.js";
+import type { AdmissionProof, HandoverProof, LinkMessage, RosterEntry, SignedRoster } from "./protocol.js";
+
+type End = Extract<LinkMessage, { t: "end" }>;
+
+// A signed terminate older (or further in the future) than this is stale: clocks differ a little,
+// replays a lot.
+const END_MAX_AGE_MS = 120_000;
+// Host keys remembered for admissions (a newcomer admitted by the host before last is still admitted).
+const MAX_HOST_KEYS = 16;
+
+/** What a roster is to us: the one we hold, a valid successor of it, or refused (and why). */
+export type Verdict = { ok: true; same: boolean } | { ok: false; why: string };
+
+/** Signs statements as us (see keyring.ts). */
+export interface Signer {
+  readonly publicKey: string;
+  sign(statement: string): Promise<string>;
+}
+
+export class HostChain {
+  private current: SignedRoster | null = null;
+  private readonly imported = new Map<string, Promise<CryptoKey | null>>();
+  private readonly hostKeys: string[] = [];
+  // Every host of our chain so far, by id (for recognising the meeting we were cut off from).
+  private readonly hosts = new Map<string, string>();
+  // Verified handovers: leaving host -> the successor it named, with the proof (to pass it on).
+  private readonly handovers = new Map<string, { to: string; proof: HandoverProof }>();
+
+  constructor(private readonly meetingId: string) {}
+
+  /** The latest roster we accepted; null before we have one. */
+  get roster(): SignedRoster | null {
+    return this.current;
+  }
+
+  get hostId(): string | null {
+    return this.current?.hostId ?? null;
+  }
+
+  /** The roster's entry for `id`. */
+  entry(id: string): RosterEntry | undefined {
+    return this.current?.members.find((m) => m.id === id);
+  }
+
+  /**
+   * A newcomer's first roster, from the welcome: a newcomer has nothing older to check it against, so
+   * it is taken on first use when it is signed by the host it names and that host signed our admission
+   * (`selfId` with `proof`). With a meeting password, the welcome's HMAC has already shown that the
+   * anchor knows the password.
+   */
+  async trust(roster: SignedRoster, selfId: string, proof: AdmissionProof): Promise<Verdict> {
+    const host = roster.members.find((m) => m.id === roster.hostId);
+    if (!host) return { ok: false, why: "its host is not in it" };
+    if (!(await this.signedBy(host.key, rosterStatement(this.meetingId, roster.epoch, roster.hostId, roster.members), roster.sig))) {
+      return { ok: false, why: "its roster is not signed by the host it names" };
+    }
+    if (!(await this.signedBy(host.key, admissionStatement(this.meetingId, selfId, proof.seq, proof.key), proof.sig))) {
+      return { ok: false, why: "our admission is not signed by that host" };
+    }
+    this.accept(roster, host.key);
+    return { ok: true, same: false };
+  }
+
+  /**
+   * Whether `roster` may follow ours: the same roster, or a later one signed by our host or by a host
+   * that succeeds it (named in a verified handover, or the earliest member of ours still here when our
+   * host is `gone`). Accepts it when `adopt`.
+   */
+  async check(roster: SignedRoster, gone: (id: string) => boolean, adopt = true, handover: HandoverProof | null = null): Promise<Verdict> {
+    const current = this.current;
+    if (current === null) return { ok: false, why: "we hold no roster yet" };
+    const successorKey = roster.members.find((m) => m.id === roster.hostId)?.key;
+    if (handover && successorKey) await this.handover(handover.from, roster.hostId, successorKey, handover.sig);
+    if (roster.epoch === current.epoch && roster.sig === current.sig && roster.hostId === current.hostId) return { ok: true, same: true };
+    // A new host may not have seen its predecessor's last roster: a host change may tie on the epoch.
+    const changesHost = roster.hostId !== current.hostId;
+    if (roster.epoch < current.epoch || (roster.epoch === current.epoch && !changesHost)) {
+      return { ok: false, why: `it is not newer than ours (epoch ${roster.epoch}, ours ${current.epoch})` };
+    }
+    const known = current.members.find((m) => m.id === roster.hostId);
+    const named = roster.members.find((m) => m.id === roster.hostId);
+    if (!known || !named || named.key !== known.key) return { ok: false, why: `${roster.hostId} is not a member of our roster under that key` };
+    if (changesHost) {
+      const handedOver = this.handovers.get(current.hostId)?.to === roster.hostId;
+      const succeeded = gone(current.hostId) && this.successor(gone) === roster.hostId;
+      if (!handedOver && !succeeded) return { ok: false, why: `${roster.hostId} does not succeed ${current.hostId}` };
+    }
+    if (!(await this.signedBy(known.key, rosterStatement(this.meetingId, roster.epoch, roster.hostId, roster.members), roster.sig))) {
+      return { ok: false, why: "its signature is not its host's" };
+    }
+    // Checked against the roster we held when we started: a newer one may have arrived meanwhile.
+    if (adopt && this.current === current) this.accept(roster, known.key);
+    return { ok: true, same: false };
+  }
+
+  /**
+   * True when `roster` is signed by a host of our chain under the key we knew it by: the meeting we
+   * belong to, as it goes on somewhere (for a participant cut off from everyone; not a succession check).
+   */
+  async fromOurMeeting(roster: SignedRoster): Promise<boolean> {
+    const key = this.hosts.get(roster.hostId) ?? this.current?.members.find((m) => m.id === roster.hostId)?.key;
+    if (key === undefined || roster.members.find((m) => m.id === roster.hostId)?.key !== key) return false;
+    return this.signedBy(key, rosterStatement(this.meetingId, roster.epoch, roster.hostId, roster.members), roster.sig);
+  }
+
+  /** The earliest member of our roster (the host aside) not `gone`: the crash successor. */
+  successor(gone: (id: string) => boolean): string | null {
+    let best: RosterEntry | null = null;
+    for (const m of this.current?.members ?? []) {
+      if (m.id === this.current?.hostId || gone(m.id)) continue;
+      if (best === null || m.seq < best.seq || (m.seq === best.seq && m.id < best.id)) best = m;
+    }
+    return best?.id ?? null;
+  }
+
+  /** Signs the next roster as host `hostId` (our own id) with `members` (us among them). */
+  async sign(signer: Signer, hostId: string, members: RosterEntry[]): Promise<SignedRoster> {
+    const epoch = (this.current?.epoch ?? -1) + 1;
+    const sorted = [...members].sort((a, b) => a.seq - b.seq || (a.id < b.id ? -1 : 1));
+    const sig = await signer.sign(rosterStatement(this.meetingId, epoch, hostId, sorted));
+    const roster: SignedRoster = { epoch, hostId, members: sorted, sig };
+    this.accept(roster, signer.publicKey);
+    return roster;
+  }
+
+  /** A leaving host's signed word for its successor; remembered when it verifies. */
+  async handover(from: string, to: string, toKey: string, sig: string): Promise<boolean> {
+    const host = this.current?.hostId === from ? this.entry(from) : undefined;
+    const successor = this.entry(to);
+    if (!host || !successor || successor.key !== toKey) return false;
+    if (!(await this.signedBy(host.key, handoverStatement(this.meetingId, from, to, toKey), sig))) return false;
+    this.handovers.set(from, { to, proof: { from, sig } });
+    return true;
+  }
+
+  /** The verified handover that made `hostId` host, to pass on with its rosters. */
+  handoverTo(hostId: string): HandoverProof | null {
+    for (const entry of this.handovers.values()) if (entry.to === hostId) return entry.proof;
+    return null;
+  }
+
+  /** True when a host of our chain admitted `id` with this proof. */
+  async admits(id: string, proof: AdmissionProof): Promise<boolean> {
+    const statement = admissionStatement(this.meetingId, id, proof.seq, proof.key);
+    for (const key of [...this.hostKeys].reverse()) if (await this.signedBy(key, statement, proof.sig)) return true;
+    return false;
+  }
+
+  /** Why `end` is not our host's signed terminate; null when it is. Never throws. */
+  async refuseEnd(end: End): Promise<string | null> {
+    if (end.hostId === null || end.time === null || end.sig === null) return "it is not signed";
+    const hostId = this.hostId;
+    if (end.hostId !== hostId) return `it claims ${end.hostId} as host, but the host is ${hostId}`;
+    const key = this.entry(end.hostId)?.key;
+    if (!key) return "the host's key is unknown here";
+    if (!(await this.signedBy(key, endStatement(this.meetingId, end.hostId, end.nonce, end.time), end.sig))) {
+      return "its signature is not the host's";
+    }
+    if (Math.abs(Date.now() - end.time) > END_MAX_AGE_MS) return "it is stale (a replay?)";
+    return null;
+  }
+
+  private accept(roster: SignedRoster, hostKey: string): void {
+    this.current = roster;
+    this.hosts.set(roster.hostId, hostKey);
+    if (!this.hostKeys.includes(hostKey)) this.hostKeys.push(hostKey);
+    if (this.hostKeys.length > MAX_HOST_KEYS) this.hostKeys.shift();
+  }
+
+  private async signedBy(key: string, statement: string, sig: string): Promise<boolean> {
+    let imported = this.imported.get(key);
+    if (!imported) {
+      imported = importPublicKey(key);
+      this.imported.set(key, imported);
+    }
+    const cryptoKey = await imported;
+    return cryptoKey !== null && (await verify(cryptoKey, statement, sig));
+  }
+}
