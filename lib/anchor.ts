@@ -3,7 +3,7 @@
 // reply matched to its knock by a nonce), admitting newcomers with a signed admission while we are host
 // and hold it, taking it over from a silent holder, and looking at who holds it (rehome).
 import { Admission } from "./admission.js";
-import { ChannelOpenError, type OpenChannel, type SignalChannel } from "./broker.js";
+import { ChannelOpenError, REGISTER_TIMEOUT_MS, type OpenChannel, type SignalChannel } from "./broker.js";
 import type { Timers } from "./clock.js";
 import { brokerUnreachable } from "./errors.js";
 import type { HostChain } from "./host-chain.js";
@@ -51,7 +51,6 @@ export interface AnchorDeps {
 // How often the holder checks that the broker still routes the anchor to it (while handing it over: faster).
 const ANCHOR_WATCH_MS = 1000;
 const HANDOVER_WATCH_MS = 50;
-const REGISTER_TIMEOUT_MS = 5000;
 // How long a would-be host waits for the anchor's holder to answer before taking the anchor over.
 const HOLDER_ALIVE_WAIT_MS = 1000;
 // The anchor is retried this often while another registration lingers.

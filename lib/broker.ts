@@ -45,6 +45,9 @@ export class ChannelOpenError extends Error {
  */
 export type OpenChannel = (id: string, timeoutMs: number, token?: string) => Promise<SignalChannel>;
 
+/** How long one registration (ours, or the anchor) may take before the broker counts as unreachable. */
+export const REGISTER_TIMEOUT_MS = 5000;
+
 // Our signals ride in a message type the broker relays and PeerJS's own Peer ignores when it
 // carries no connectionId ("ANSWER" without a known connection is dropped by the Peer).
 const RELAY_TYPE = "ANSWER";

@@ -3,7 +3,7 @@
 // admission signed by that host, the password's HMAC) and linking to everyone it lists, all within
 // joinTimeout and cancellable.
 import type { AnchorRole, Welcome } from "./anchor.js";
-import { ChannelOpenError, type OpenChannel, type SignalChannel } from "./broker.js";
+import { ChannelOpenError, REGISTER_TIMEOUT_MS, type OpenChannel, type SignalChannel } from "./broker.js";
 import type { Timers } from "./clock.js";
 import { MeshError, brokerUnreachable, insecureContext } from "./errors.js";
 import type { HostChain } from "./host-chain.js";
@@ -35,7 +35,6 @@ export interface JoinDeps {
 
 // How long a newcomer waits for the anchor to answer a knock before trying to claim it again.
 const KNOCK_WAIT_MS = 2000;
-const REGISTER_TIMEOUT_MS = 5000;
 // Less time than this left in join(): a broker round trip cannot fit, so we ran out of time.
 const MIN_ATTEMPT_MS = 100;
 // Our own id can stay registered for a moment after we left (the broker has not seen the socket
