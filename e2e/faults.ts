@@ -2,7 +2,7 @@
 // nftables, and a broker process killed and restarted. nft needs root inside the test's network namespace.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, mkdirSync } from "node:fs";
-import type { MeshParticipant } from "meshmeet/testing";
+import type { MeshParticipant, UdpPair } from "meshmeet/testing";
 
 // Packet drops with nftables (Debian's nftables), inside the test's own network namespace only.
 // tc cannot do it on every kernel: the one here has u32 but no drop action.
@@ -34,14 +34,40 @@ export interface Cut {
  * stats, which can take a second on a busy machine, so the cut's time is taken only once all is known.
  */
 export async function isolate(victim: MeshParticipant, others: MeshParticipant[]): Promise<Cut> {
-  const victimPorts = new Set((await victim.udpPairs()).map((p) => p.local));
-  const keep = new Set<number>();
-  for (const other of others) {
-    for (const pair of await other.udpPairs()) if (!victimPorts.has(pair.remote)) keep.add(pair.local);
+  // Endpoints are address and port, and both ends' views of a pair count: every browser here shares one
+  // namespace, a port bound on 127.0.0.1 by one tab can be bound on 198.18.0.1 by another, and the two
+  // sides of one link may report different endpoints for it (measured: a local 127.0.0.1 candidate whose
+  // packets the other side sees from 198.18.0.1). Keeping only one side's view once cut healthy pairs
+  // along with the victim (a pre-existing flake: 4 of 12 runs of this test on 31deabd).
+  const endpoint = (address: string, port: number): string => `${address} . ${port}`;
+  const ends = (p: UdpPair): [string, string] => [endpoint(p.localAddress, p.local), endpoint(p.remoteAddress, p.remote)];
+  const victimPairs = await victim.udpPairs();
+  const othersPairs = (await Promise.all(others.map((o) => o.udpPairs()))).flat();
+  const victimEnds = new Set(victimPairs.flatMap(ends));
+  // The others' side of their links to the victim, as they see it.
+  for (const pair of othersPairs) {
+    const [local, remote] = ends(pair);
+    if (victimEnds.has(local) || victimEnds.has(remote)) victimEnds.add(local).add(remote);
   }
-  if (victimPorts.size === 0 || keep.size === 0) throw new Error("no WebRTC links found to cut");
-  const set = `{ ${[...keep].join(", ")} }`;
-  return { at: drop(`udp sport != ${set}`, `udp dport != ${set}`), restore: restoreAllPaths };
+  const keep = { v4: new Set<string>(), v6: new Set<string>() };
+  for (const pair of othersPairs) {
+    const both = ends(pair);
+    if (both.some((e) => victimEnds.has(e))) continue;
+    for (const e of both) keep[e.includes(":") ? "v6" : "v4"].add(e);
+  }
+  if (victimPairs.length === 0 || keep.v4.size + keep.v6.size === 0) throw new Error("no WebRTC links found to cut");
+  // UDP passes only between the others' own link endpoints, per address family; no kept link in a
+  // family: all of its UDP is dropped.
+  const rules: string[] = [];
+  for (const [family, kept] of [["ip", keep.v4], ["ip6", keep.v6]] as const) {
+    if (kept.size === 0) {
+      rules.push(`meta nfproto ${family === "ip" ? "ipv4" : "ipv6"} meta l4proto udp`);
+      continue;
+    }
+    const set = `{ ${[...kept].join(", ")} }`;
+    rules.push(`${family} saddr . udp sport != ${set}`, `${family} daddr . udp dport != ${set}`);
+  }
+  return { at: drop(...rules), restore: restoreAllPaths };
 }
 
 /** Drops all UDP inside the namespace: every WebRTC link goes silent at once. */

@@ -12,4 +12,4 @@ export { expect, MeshKit, test } from "./fixture.js";
 export type { MeshApp, MeshOptions, Participants } from "./fixture.js";
 export { createWithGlobalBuild, MeshParticipant, MeshTestError } from "./participant.js";
 export type { CallResult, CreateMeeting, JoinInfo, MeetingMethod } from "./participant.js";
-export type { InboundRtp, PageSnapshot, RecordedEvent } from "./page-hook.js";
+export type { InboundRtp, PageSnapshot, RecordedEvent, UdpPair } from "./page-hook.js";

@@ -36,11 +36,19 @@ export interface PageHook {
   call(method: string, args: unknown[]): Promise<{ ok: boolean; ms: number; code?: string; message?: string }>;
   find(type: string, match: unknown, after: number): RecordedEvent | null;
   snapshot(): PageSnapshot;
-  udpPairs(): Promise<{ local: number; remote: number }[]>;
+  udpPairs(): Promise<UdpPair[]>;
   /** Inbound RTP of every open RTCPeerConnection: which track, how many bytes and frames so far. */
   inboundRtp(): Promise<InboundRtp[]>;
   /** What happened in this page, as lines of text: its recorded events, then its connections' states. */
   report(): string[];
+}
+
+/** One open link's selected ICE candidate pair: both ends' address and UDP port. */
+export interface UdpPair {
+  local: number;
+  remote: number;
+  localAddress: string;
+  remoteAddress: string;
 }
 
 /** One received media stream's counters (getStats "inbound-rtp"). */
@@ -176,7 +184,7 @@ export function installPageHook(): void {
       return lines;
     },
     async udpPairs() {
-      const pairs: { local: number; remote: number }[] = [];
+      const pairs: UdpPair[] = [];
       for (const pc of pcs) {
         if (pc.signalingState === "closed") continue;
         const stats = await pc.getStats();
@@ -187,7 +195,9 @@ export function installPageHook(): void {
           const pair = byId.get(s["selectedCandidatePairId"] as string);
           const local = pair && byId.get(pair["localCandidateId"] as string);
           const remote = pair && byId.get(pair["remoteCandidateId"] as string);
-          if (local && remote) pairs.push({ local: local["port"] as number, remote: remote["port"] as number });
+          if (!local || !remote) return;
+          const address = (c: Record<string, unknown>): string => String(c["address"] ?? c["ip"] ?? "");
+          pairs.push({ local: local["port"] as number, remote: remote["port"] as number, localAddress: address(local), remoteAddress: address(remote) });
         });
       }
       return pairs;

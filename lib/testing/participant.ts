@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from "@playwright/test";
 import type { BrokerOptions } from "../broker.js";
 import { within } from "../time.js";
-import { installPageHook, type InboundRtp, type PageHook, type PageSnapshot, type RecordedEvent } from "./page-hook.js";
+import { installPageHook, type InboundRtp, type PageHook, type PageSnapshot, type RecordedEvent, type UdpPair } from "./page-hook.js";
 
 /** What the page needs to create one participant's meeting. */
 export interface JoinInfo {
@@ -187,8 +187,8 @@ export class MeshParticipant {
     return within(lines.catch(() => ["(no answer: crashed?)"]), 1000, ["(no answer: frozen?)"]);
   }
 
-  /** Local and remote UDP ports of the page's live WebRTC connections. */
-  udpPairs(): Promise<{ local: number; remote: number }[]> {
+  /** Local and remote address and UDP port of the page's live WebRTC connections (selected pairs). */
+  udpPairs(): Promise<UdpPair[]> {
     return this.page.evaluate(() => (window as unknown as Hooked).__MESHMEET_HOOK__.udpPairs());
   }
 
