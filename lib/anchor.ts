@@ -46,6 +46,8 @@ export interface AnchorDeps {
   cutOff(): void;
   /** We founded a meeting alone and were invited into the real one: become its member. */
   invited(welcome: Welcome): void;
+  /** The broker routes the anchor to someone else now, while we held it (or could not re-register it). */
+  lost(): void;
 }
 
 // How often the holder checks that the broker still routes the anchor to it (while handing it over: faster).
@@ -66,8 +68,6 @@ export class AnchorRole {
   private secret: string | null = null;
   private readonly admission = new Admission();
   private readonly knocks = new Map<string, (welcome: Welcome | null) => void>();
-  /** Called when the broker routes the anchor to someone else while we held it. */
-  lostHandler: (() => void) | null = null;
   private takenOver: (() => void) | null = null;
   private readonly invitations: Invitations;
   // Takeovers from a usurper so far (each waits twice as long as the one before).
@@ -258,7 +258,7 @@ export class AnchorRole {
       }
       await this.deps.timers.sleep(CLAIM_RETRY_MS);
     }
-    if (this.deps.active()) this.lostHandler?.();
+    if (this.deps.active()) this.deps.lost();
   }
 
   /**
@@ -340,6 +340,6 @@ export class AnchorRole {
     this.channel = null;
     if (this.takenOver) return this.takenOver();
     this.deps.log.warn("lost the anchor registration");
-    this.lostHandler?.();
+    this.deps.lost();
   }
 }

@@ -5,6 +5,7 @@
 // a field in a message, not a link. Pure rules over WebCrypto; time and links live elsewhere.
 import { admissionStatement, endStatement, handoverStatement, importPublicKey, rosterStatement, verify } from "./crypto.js";
 import type { AdmissionProof, HandoverProof, LinkMessage, RosterEntry, SignedRoster } from "./protocol.js";
+import { earliest } from "./succession.js";
 
 type End = Extract<LinkMessage, { t: "end" }>;
 
@@ -111,12 +112,8 @@ export class HostChain {
 
   /** The earliest member of our roster (the host aside) not `gone`: the crash successor. */
   successor(gone: (id: string) => boolean): string | null {
-    let best: RosterEntry | null = null;
-    for (const m of this.current?.members ?? []) {
-      if (m.id === this.current?.hostId || gone(m.id)) continue;
-      if (best === null || m.seq < best.seq || (m.seq === best.seq && m.id < best.id)) best = m;
-    }
-    return best?.id ?? null;
+    const current = this.current;
+    return current === null ? null : earliest(current.members.filter((m) => !gone(m.id)), current.hostId);
   }
 
   /** Signs the next roster as host `hostId` (our own id) with `members` (us among them). */

@@ -94,11 +94,11 @@ export class Mesh {
       claimed: () => this.membership.claimed(),
       cutOff,
       invited: (welcome) => this.membership.invited(welcome),
+      // Losing the anchor is not losing the meeting: the host (by the chain) claims it again.
+      lost: () => {
+        if (this.lifecycle.inMeeting) this.membership.elect();
+      },
     });
-    // Losing the anchor is not losing the meeting: the host (by the chain) claims it again.
-    this.anchor.lostHandler = () => {
-      if (this.lifecycle.inMeeting) this.membership.elect();
-    };
     this.farewell = new Farewell({
       selfId: config.participantId,
       timers: this.timers,

@@ -82,12 +82,6 @@ export class Roster {
     return max;
   }
 
-  /** The host after the current one is gone: the one it named if still here, else the earliest joiner. */
-  successor(named: string | null): string {
-    if (named !== null && (named === this.selfId || this.members.has(named))) return named;
-    return earliest(this.seats(), null) ?? this.selfId;
-  }
-
   /** Whom we name when we leave as host; null when we are not host or nobody else is left. */
   heir(): string | null {
     return this.isHost ? earliest(this.seats(), this.selfId) : null;

@@ -1,6 +1,5 @@
-// Timers the mesh, the meeting and the test kit share: waits that always end.
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+// Bounded waits on the real clock, for the meeting (media prompt) and the test kit. The mesh's own
+// timers live in clock.ts.
 
 /**
  * What `promise` resolves with, or `fallback` when it rejects or takes longer than `ms`. Never

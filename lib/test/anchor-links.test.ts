@@ -112,6 +112,7 @@ async function anchorRole(clock: FakeClock, openChannel: OpenChannel = async () 
       claimed: async () => undefined,
       cutOff: () => undefined,
       invited: () => undefined,
+      lost: () => undefined,
     },
   );
   return { anchor, self, roster, chain, keyring, timers };

@@ -5,16 +5,11 @@ import { describe, test } from "node:test";
 import { BoundedSet } from "../bounded-set.js";
 import { Timers } from "../clock.js";
 import { IllegalTransition, Lifecycle, TRANSITIONS, type MeetingState } from "../lifecycle.js";
-import { leveled, type Logger } from "../log.js";
+import { leveled } from "../log.js";
 import { Cancelled, OpQueue, unlessAborted } from "../queue.js";
 import { Roster } from "../roster.js";
 import { FakeClock, flush } from "./fake-clock.js";
-
-function capture(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
-  return { lines, logger: { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") } };
-}
+import { captureLog } from "./capture-log.js";
 
 describe("Timers (one group per meeting)", () => {
   test("after, every and sleep follow the injected clock; clear() stops them all and wakes sleepers", async () => {
@@ -61,7 +56,7 @@ describe("Timers (one group per meeting)", () => {
 
 describe("Lifecycle (one transition table)", () => {
   test("the way through a meeting, each change reported once", () => {
-    const life = new Lifecycle(capture().logger, true);
+    const life = new Lifecycle(captureLog().logger, true);
     const seen: MeetingState[] = [];
     life.onChange((s) => seen.push(s));
     for (const s of ["joining", "joined", "reconnecting", "joined", "leaving", "left"] as const) assert.equal(life.to(s), true);
@@ -76,7 +71,7 @@ describe("Lifecycle (one transition table)", () => {
       for (const to of states) {
         if (from === to || TRANSITIONS[from].includes(to)) continue;
         illegal++;
-        const { logger, lines } = capture();
+        const { logger, lines } = captureLog();
         const strict = reach(from, new Lifecycle(logger, true));
         assert.throws(() => strict.to(to), IllegalTransition, `${from} -> ${to}`);
         const lenient = reach(from, new Lifecycle(logger, false));
@@ -176,16 +171,6 @@ describe("Roster (members, host, succession)", () => {
     return r;
   };
 
-  test("a departed host's successor: the one it named if still here, else the earliest joiner", () => {
-    const r = roster();
-    assert.equal(r.successor("dave"), "dave");
-    assert.equal(r.successor("carol"), "carol");
-    assert.equal(r.successor("mallory"), "bob", "a name nobody here has falls back to the rule");
-    assert.equal(r.successor(null), "bob");
-    r.remove("bob");
-    assert.equal(r.successor(null), "carol");
-  });
-
   test("heir is named only by the host; highestSeq covers everyone; setHost says whether it changed", () => {
     const r = roster();
     assert.equal(r.heir(), null, "not host: names nobody");
@@ -211,7 +196,7 @@ describe("BoundedSet (remembered nonces)", () => {
 
 describe("leveled logger", () => {
   test("passes on what is at its level or above; a throwing sink is contained", () => {
-    const { logger, lines } = capture();
+    const { logger, lines } = captureLog();
     const log = leveled("warn", logger, "[x]");
     log.debug("d");
     log.info("i");

@@ -5,29 +5,10 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, test, type TestContext } from "node:test";
 import type { OpenChannel } from "../broker.js";
-import type { Logger } from "../log.js";
 import { subject } from "./load-subject.js";
 import { FAST, Scene, meshComplete, seen } from "./scene.js";
 import { codeOf, rejection, within } from "./wait.js";
-
-function capture(): { logger: Logger; lines: string[]; next(match: string): Promise<void> } {
-  const lines: string[] = [];
-  const waiters = new Set<(line: string) => void>();
-  const at = (level: string) => (message: string) => {
-    lines.push(`${level} ${message}`);
-    for (const waiter of [...waiters]) waiter(message);
-  };
-  const next = (match: string): Promise<void> =>
-    new Promise((resolve) => {
-      const waiter = (line: string): void => {
-        if (!line.includes(match)) return;
-        waiters.delete(waiter);
-        resolve();
-      };
-      waiters.add(waiter);
-    });
-  return { lines, next, logger: { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") } };
-}
+import { captureLog } from "./capture-log.js";
 
 /** Every WebCrypto signature fails from now until the test ends (a broken or exotic crypto provider). */
 function signaturesFail(t: TestContext): void {
@@ -138,7 +119,7 @@ describe("control plane: leaving and ending never get stuck", () => {
 describe("control plane: nothing swallowed", () => {
   test("with a logger, state changes, the anchor and dropped messages are told; without one, nothing is", async (t) => {
     const scene = new Scene(t);
-    const { logger, lines, next } = capture();
+    const { logger, lines, next } = captureLog();
     const alice = scene.meeting("alice", { logLevel: "debug", logger });
     const calls: string[] = [];
     for (const level of ["debug", "info", "warn", "error", "log"] as const) {

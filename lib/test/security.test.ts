@@ -6,6 +6,7 @@ import { encodeLink, type LinkMessage } from "../protocol.js";
 import { Scene, meshComplete, seen } from "./scene.js";
 import { quietPeriod } from "./wait.js";
 import type { Meeting } from "../meeting.js";
+import { captureLog } from "./capture-log.js";
 
 describe("crypto", () => {
   test("a signature verifies with its key, and with no other key or statement", async () => {
@@ -58,9 +59,7 @@ describe("terminates", () => {
 
   test("unsigned, self-signed and mis-signed terminates are refused, logged each, and reported once per sender", async (t) => {
     const scene = new Scene(t);
-    const lines: string[] = [];
-    const at = (m: string): void => void lines.push(m);
-    const logger = { debug: at, info: at, warn: at, error: at };
+    const { logger, lines } = captureLog();
     const alice = scene.meeting("alice");
     const bob = scene.meeting("bob");
     const carol = scene.meeting("carol", { logLevel: "warn", logger });
