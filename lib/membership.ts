@@ -169,10 +169,12 @@ export class Membership {
   async mayLink(id: string, admission: AdmissionProof | null): Promise<boolean> {
     const chain = this.deps.chain;
     if (chain.entry(id)) return true;
-    if (admission === null) return false;
-    if (await chain.admits(id, admission)) return true;
+    // Still joining, with no roster yet: a member's offer (a new link to us, who took over the id of a
+    // reloaded tab) is checked once the welcome's roster is here.
+    if (admission === null && chain.roster !== null) return false;
+    if (admission !== null && (await chain.admits(id, admission))) return true;
     await this.deps.timers.bound(new Promise<void>((resolve) => this.rosterWaiters.add(resolve)), ADMISSION_RECHECK_MS);
-    return !!chain.entry(id) || (await chain.admits(id, admission));
+    return !!chain.entry(id) || (admission !== null && (await chain.admits(id, admission)));
   }
 
   /** The host's welcome, as a newcomer takes it (see JoinFlow): our admission, the roster's members. */

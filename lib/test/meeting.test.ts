@@ -670,7 +670,9 @@ describe("lost participants", () => {
     assert.ok(alice && bob && carol);
     scene.net.crash("bob");
     const bobReloaded = scene.meeting("bob", {}, "bob-reloaded");
-    await within("the reloaded bob's join", bobReloaded.join(), 4000);
+    const joining = bobReloaded.join();
+    await scene.settled("the reloaded bob to join", () => bobReloaded.state === "joined", 4000);
+    await joining;
     await scene.settled("the reloaded bob to be in everyone's meeting", () => meshComplete([alice, bobReloaded, carol]));
     await quietPeriod(FAST.heartbeatTimeout * 2);
     assert.ok(meshComplete([alice, bobReloaded, carol]));
