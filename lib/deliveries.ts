@@ -10,12 +10,17 @@ export const MAX_UNACKED = 1000;
 export const MAX_UNACKED_CHARS = 2 * 1024 * 1024;
 // Acks are batched: one per member at most this often, covering everything delivered meanwhile.
 const ACK_DELAY_MS = 100;
+// What is not acknowledged this long after it was sent goes again (on whatever link is current then):
+// a link that came back, or one that replaced it while the other side still used the old one, may have
+// swallowed it. The receiver drops what it already has.
+export const RESEND_AFTER_MS = 1500;
 
 interface Pending {
   n: number;
   direct: boolean;
   payload: JsonValue;
   chars: number;
+  sentAt: number;
 }
 
 interface Outbox {
@@ -35,8 +40,17 @@ export class Deliveries {
   // The highest number delivered from each member.
   private readonly delivered = new Map<string, number>();
   private readonly ackTimers = new Map<string, Cancel>();
+  private ticker: Cancel | null = null;
 
   constructor(private readonly deps: DeliveriesDeps) {}
+
+  /** Starts resending what stays unacknowledged. */
+  start(): void {
+    this.ticker ??= this.deps.timers.every(RESEND_AFTER_MS / 2, () => {
+      const now = this.deps.timers.now();
+      for (const [id, box] of this.out) if (box.unacked.length > 0 && now - box.unacked[0]!.sentAt >= RESEND_AFTER_MS) this.resume(id);
+    });
+  }
 
   /**
    * Numbers `payload` for `id`, keeps it until acknowledged and sends it now if the link is up.
@@ -49,17 +63,22 @@ export class Deliveries {
       this.out.set(id, box);
     }
     if (box.unacked.length >= MAX_UNACKED || box.chars + chars > MAX_UNACKED_CHARS) return false;
-    const pending: Pending = { n: box.next++, direct, payload, chars };
+    const pending: Pending = { n: box.next++, direct, payload, chars, sentAt: this.deps.timers.now() };
     box.unacked.push(pending);
     box.chars += chars;
     this.deps.send(id, { v: 1, t: "app", n: pending.n, direct, payload });
     return true;
   }
 
-  /** `id` has a new link (or its old one came back): everything it has not acknowledged goes again, in order. */
+  /**
+   * `id` has a new link (or its old one came back), or what it has not acknowledged is overdue: all of it
+   * goes again, in order.
+   */
   resume(id: string): void {
+    const now = this.deps.timers.now();
     for (const p of this.out.get(id)?.unacked ?? []) {
       if (!this.deps.send(id, { v: 1, t: "app", n: p.n, direct: p.direct, payload: p.payload })) return;
+      p.sentAt = now;
     }
   }
 

@@ -152,6 +152,7 @@ export class Membership {
   /** A silent link is heard from again. */
   onLinkHeard(link: Link): void {
     this.deps.presence.heard(link.remoteId);
+    this.deps.deliveries.resume(link.remoteId);
   }
 
   /** A member stayed silent past the reconnect timeout, or the broker says it is gone. */

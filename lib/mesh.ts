@@ -251,6 +251,7 @@ export class Mesh {
         this.self = self;
         this.listenToSelf(self);
         this.links.start();
+        this.deliveries.start();
       },
     };
   }
