@@ -100,14 +100,18 @@ test.describe("silent participants", () => {
     await departureSeen(others, "p2", "connection-lost", since, LOST_WITHIN_MS + RECONNECT_TIMEOUT_MS + 3000);
     const left = await victim.waitFor("meeting-left", { reason: "connection-lost" }, { timeout: 20_000 });
     recordFigure("cut-off participant's meeting-left", left.at - since);
-    // The others carry on, with the same host, and none of them lost or missed anyone else.
+    // The others carry on, with the same host, and none of them lost anyone else. (A healthy pair may
+    // hiccup on a loaded machine, or while the cut goes in: reconnecting, then reconnected, never gone.)
+    const ids = (events: { payload: unknown }[]): string[] => events.map((e) => (e.payload as { id: string }).id);
     for (const p of others) {
       const snap = await p.snapshot();
       expect(snap.hostId).toBe("p0");
       expect(snap.participants).toHaveLength(2);
       expect(await p.events("meeting-left")).toEqual([]);
-      expect((await p.events("participant-left")).map((e) => (e.payload as { id: string }).id)).toEqual(["p2"]);
-      expect((await p.events("participant-reconnecting")).map((e) => (e.payload as { id: string }).id)).toEqual(["p2"]);
+      expect(ids(await p.events("participant-left"))).toEqual(["p2"]);
+      const hiccups = ids(await p.events("participant-reconnecting")).filter((id) => id !== "p2");
+      expect(ids(await p.events("participant-reconnected")).sort(), `${p.id}: everyone but p2 came back`).toEqual(hiccups.sort());
+      if (hiccups.length > 0) test.info().annotations.push({ type: "hiccup", description: `${p.id} saw ${hiccups.join(", ")} reconnect` });
     }
   });
 
