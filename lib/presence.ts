@@ -2,11 +2,11 @@
 // "reconnecting", while its link heals: we ask the broker whether its registration still exists (a
 // crashed or closed tab's disappears at once, so "gone" is still told fast), offer a new link now and
 // then, and give up only after the reconnect timeout.
+import type { Registration } from "./broker.js";
 import type { Cancel, Timers } from "./clock.js";
 import type { Logger } from "./log.js";
 
-/** What the broker says of a member's registration: gone (nobody holds its id), here, or unknown (no answer). */
-export type Registration = "gone" | "here" | "unknown";
+export type { Registration };
 
 export interface PresenceDeps {
   timers: Timers;
