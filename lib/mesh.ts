@@ -83,6 +83,7 @@ export class Mesh {
         open: (link) => this.membership.greet(link),
         message: (link, message) => this.membership.onLinkMessage(link, message),
         closed: (link, current) => this.membership.onLinkClosed(link, current),
+        doubt: (link) => this.membership.onLinkDoubt(link),
         silent: (link) => this.membership.onLinkSilent(link),
         heard: (link) => this.membership.onLinkHeard(link),
         track: (link, track) => this.events.emit("member-track", { id: link.remoteId, track }),
