@@ -21,4 +21,4 @@ export type { InboundRtp, PageSnapshot, RecordedEvent, UdpPair } from "./page-ho
 export { FIREFOX_PREFS, firefoxPath, launchPuppeteer } from "./puppeteer.js";
 export type { LaunchPuppeteerOptions } from "./puppeteer.js";
 export { countTimerTicks, createWithGlobalBuildIn, PuppeteerParticipant } from "./puppeteer-participant.js";
-export type { CreatePuppeteerMeeting } from "./puppeteer-participant.js";
+export type { CreatePuppeteerMeeting, TimerTicks } from "./puppeteer-participant.js";

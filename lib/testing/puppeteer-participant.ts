@@ -161,7 +161,7 @@ export class PuppeteerParticipant {
    * long (ms, in the page). A visible tab gets about overMs / intervalMs ticks; a throttled background
    * tab far fewer.
    */
-  timerTicks(intervalMs = 250, overMs = 4000): Promise<{ ticks: number; ms: number }> {
+  timerTicks(intervalMs = 250, overMs = 4000): Promise<TimerTicks> {
     return this.page.evaluate(countTimerTicks, { interval: intervalMs, over: overMs });
   }
 
@@ -189,19 +189,31 @@ export class PuppeteerParticipant {
 
 /**
  * Runs in the page (any driver's `page.evaluate(countTimerTicks, { interval, over })`, Playwright's too):
- * a `setInterval(interval)` for at least `over` ms; how often it fired, over how long. Self-contained.
+ * a `setInterval(interval)` for at least `over` ms; how often it fired, over how long, and the longest
+ * gap between two firings (ms, in the page). Self-contained.
  */
-export function countTimerTicks({ interval, over }: { interval: number; over: number }): Promise<{ ticks: number; ms: number }> {
+export function countTimerTicks({ interval, over }: { interval: number; over: number }): Promise<TimerTicks> {
   return new Promise((resolve) => {
     let ticks = 0;
+    let maxGapMs = 0;
     const started = performance.now();
+    let last = started;
     const timer = setInterval(() => {
+      const now = performance.now();
       ticks += 1;
-      const ms = performance.now() - started;
-      if (ms >= over) {
+      maxGapMs = Math.max(maxGapMs, now - last);
+      last = now;
+      if (now - started >= over) {
         clearInterval(timer);
-        resolve({ ticks, ms });
+        resolve({ ticks, ms: now - started, maxGapMs });
       }
     }, interval);
   });
+}
+
+/** What {@link countTimerTicks} measured. */
+export interface TimerTicks {
+  ticks: number;
+  ms: number;
+  maxGapMs: number;
 }
