@@ -5,6 +5,9 @@ import { initMeetingInPage, MeshTestError, type CallResult, type JoinInfo, type 
 
 type Hooked = { __MESHMEET_HOOK__: PageHook };
 
+/** How many console lines a participant keeps for its report. */
+const CONSOLE_KEPT = 300;
+
 /** How a puppeteer participant's meeting is created on its page. Default: the browser-global build. */
 export type CreatePuppeteerMeeting = (page: Page, info: JoinInfo) => Promise<void>;
 
@@ -20,6 +23,8 @@ export const createWithGlobalBuildIn: CreatePuppeteerMeeting = async (page, info
  */
 export class PuppeteerParticipant {
   private cover: Page | null = null;
+  /** The page's console lines (meshmeet's log with `logLevel`), the last CONSOLE_KEPT of them. */
+  readonly console: string[] = [];
 
   private constructor(
     readonly context: BrowserContext,
@@ -43,10 +48,15 @@ export class PuppeteerParticipant {
     const context = await browser.createBrowserContext();
     try {
       const page = await context.newPage({ type: "window" });
+      const participant = new PuppeteerParticipant(context, page, info.participantId, info.meetingId);
+      page.on("console", (message) => {
+        participant.console.push(`${new Date().toISOString().slice(11, 23)} ${message.type()} ${message.text()}`);
+        if (participant.console.length > CONSOLE_KEPT) participant.console.shift();
+      });
       await page.evaluateOnNewDocument(installPageHook);
       await page.goto(url);
       await create(page, info);
-      return new PuppeteerParticipant(context, page, info.participantId, info.meetingId);
+      return participant;
     } catch (error) {
       await context.close().catch(() => undefined);
       throw error;
@@ -165,11 +175,12 @@ export class PuppeteerParticipant {
     return this.page.evaluate(countTimerTicks, { interval: intervalMs, over: overMs });
   }
 
-  /** What happened in the page (events, then connection states), as lines; bounded. */
+  /** What happened in the page (events, then connection states, then its console), as lines; bounded. */
   async report(): Promise<string[]> {
-    if (this.page.isClosed()) return ["(tab closed)"];
+    const consoleLines = this.console.length > 0 ? ["console:", ...this.console.map((line) => `  ${line}`)] : [];
+    if (this.page.isClosed()) return ["(tab closed)", ...consoleLines];
     const lines = this.page.evaluate(() => (window as unknown as Hooked).__MESHMEET_HOOK__.report());
-    return within(lines.catch(() => ["(no answer: crashed?)"]), 1000, ["(no answer: frozen?)"]);
+    return [...(await within(lines.catch(() => ["(no answer: crashed?)"]), 1000, ["(no answer: frozen?)"])), ...consoleLines];
   }
 
   /** Local and remote address and UDP port of the page's live WebRTC connections (selected pairs). */
