@@ -112,7 +112,7 @@ export class LinkTable {
       {
         signal: (l, data) => this.sendSignal(l, data),
         open: (l) => this.deps.open(l),
-        message: (l, message) => this.deps.message(l, message),
+        message: (l, message) => (message.t === "ping" ? this.onPing(l) : this.deps.message(l, message)),
         dropped: (l, why) => this.onDropped(l, why),
         closed: (l) => this.onClosed(l),
         heard: (l) => {
@@ -308,6 +308,14 @@ export class LinkTable {
   private wakeWaiter(link: Link): void {
     this.readyWaiters.get(link)?.();
     this.readyWaiters.delete(link);
+  }
+
+  // A ping answered when we have said nothing for a heartbeat interval: a background tab, whose timers
+  // the browser runs once a second or less, then still answers every ping at once (message events are
+  // not throttled), so its silence is not taken for a broken link. Two pings never answer each other:
+  // the answer itself counts as what we last sent.
+  private onPing(link: Link): void {
+    if (this.deps.timers.now() - link.lastSent >= this.config.heartbeatInterval) link.send({ v: 1, t: "ping" });
   }
 
   private tick(): void {

@@ -317,6 +317,23 @@ describe("LinkTable", () => {
     assert.equal(clock.pending, 0);
   });
 
+  test("a ping is answered when we were quiet for a heartbeat interval (a background tab's timers are throttled, its message events are not), never twice in a row", () => {
+    const clock = new FakeClock();
+    const { table, transports } = linkTable(clock);
+    const link = table.connect("bob");
+    const transport = transports[0];
+    assert.ok(transport);
+    transport.onOpen?.();
+    table.markReady(link);
+    clock.advance(300);
+    transport.onData?.(JSON.stringify({ v: 1, t: "ping" }));
+    assert.deepEqual(transport.sent.map((m) => m.t), ["ping"], "quiet for 300 ms: answered");
+    clock.advance(100);
+    transport.onData?.(JSON.stringify({ v: 1, t: "ping" }));
+    assert.equal(transport.sent.length, 1, "we spoke 100 ms ago: no answer");
+    table.closeAll();
+  });
+
   test("relink: a silent link is replaced by a new offer; the old one's close is not the participant's; an attempt gets time before the next", () => {
     const clock = new FakeClock();
     const { table, transports, closed, viaBroker } = linkTable(clock);
