@@ -9,13 +9,20 @@ import { chromiumOptions } from "./chromium.js";
 /**
  * Firefox prefs for WebRTC tests, the counterparts of the kit's Chromium flags: fake camera and
  * microphone without a prompt, real local addresses in ICE candidates instead of `<uuid>.local` names,
- * audible autoplay allowed (a remote audio track plays without a click), and no sound out.
+ * loopback candidates and peers accepted (as Chromium's `--allow-loopback-in-peer-connection`), audible
+ * autoplay allowed (a remote audio track plays without a click), and no sound out.
+ *
+ * Loopback matters when every browser runs on one machine: Chromium may gather only its 127.0.0.1
+ * candidate (it stops gathering once a pair works, and its loopback socket reaches the machine's own
+ * 198.18.0.1), and a Firefox that refuses loopback never finishes that link (measured: 5 of about 60
+ * Firefox-to-Chromium-host links stuck in "connecting" for 10 s).
  * Background-tab timer throttling is left at Firefox's defaults.
  */
 export const FIREFOX_PREFS: Readonly<Record<string, unknown>> = {
   "media.navigator.streams.fake": true,
   "media.navigator.permission.disabled": true,
   "media.peerconnection.ice.obfuscate_host_addresses": false,
+  "media.peerconnection.ice.loopback": true,
   "media.autoplay.default": 0,
   "media.autoplay.blocking_policy": 0,
   "media.volume_scale": "0.0",
