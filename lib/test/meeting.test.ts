@@ -630,6 +630,7 @@ describe("lost participants", () => {
     await scene.settled("everyone to see dave reconnecting", () => rest.every((m) => scene.events(m, "participant-reconnecting").length === 1), LOSS_DEADLINE);
     await scene.settled("dave to be reconnecting", () => dave.state === "reconnecting");
     for (const m of rest) assert.deepEqual(scene.events(m, "participant-reconnecting").map((p) => p.id), ["dave"]);
+    for (const m of rest) assert.equal(m.participants.get("dave")?.reconnecting, true, "still listed, flagged reconnecting");
     assert.deepEqual(scene.events(dave, "participant-reconnecting").map((p) => p.id).sort(), ["alice", "bob", "carol"]);
     for (let i = 0; i < 5; i++) for (const m of meetings) m.send({ from: m.localParticipant.id, i });
     await quietPeriod(FAST.heartbeatTimeout);
@@ -650,6 +651,7 @@ describe("lost participants", () => {
       assert.equal(receiver.hostId, "alice");
     }
     assert.ok(meshComplete(meetings));
+    for (const m of rest) assert.equal(m.participants.get("dave")?.reconnecting, false);
   });
 
   test("a participant cut off from everyone for longer than reconnectTimeout (its broker works) leaves with connection-lost; the others drop it", async (t) => {
