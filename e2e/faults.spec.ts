@@ -87,6 +87,24 @@ test.describe("silent participants", () => {
     expect(gone).toBeGreaterThan(RECONNECT_TIMEOUT_MS);
   });
 
+  test("frozen tab that thaws before reconnectTimeout: back within 2 s, nobody left, and what was sent meanwhile arrives", async ({ mesh }) => {
+    const everyone = await mesh.join(3);
+    const sleeper = everyone[2]!;
+    const others = everyone.slice(0, 2);
+    await sleeper.freeze();
+    for (const p of others) await p.waitFor("participant-reconnecting", { id: sleeper.id }, { timeout: LOST_WITHIN_MS + 2000 });
+    await others[0]!.send({ while: "asleep" });
+    const thawed = Date.now();
+    await sleeper.thaw();
+    let back = 0;
+    for (const p of others) back = Math.max(back, (await p.waitFor("participant-reconnected", { id: sleeper.id }, { after: thawed, timeout: 5000 })).at - thawed);
+    recordFigure("frozen tab thawed: reconnected after", back);
+    expect(back).toBeLessThan(2000);
+    await sleeper.waitFor("message", { payload: { while: "asleep" } }, { timeout: 5000 });
+    for (const p of everyone) expect(await p.events("participant-left")).toEqual([]);
+    expect(await sleeper.events("meeting-left")).toEqual([]);
+  });
+
   test("lost path: the cut-off participant is reconnecting for everyone, nobody else is touched; at reconnectTimeout it is dropped and gets meeting-left connection-lost", async ({ mesh }) => {
     const everyone = await mesh.join(4);
     const victim = everyone[2]!;
@@ -100,14 +118,18 @@ test.describe("silent participants", () => {
     await departureSeen(others, "p2", "connection-lost", since, LOST_WITHIN_MS + RECONNECT_TIMEOUT_MS + 3000);
     const left = await victim.waitFor("meeting-left", { reason: "connection-lost" }, { timeout: 20_000 });
     recordFigure("cut-off participant's meeting-left", left.at - since);
-    // The others carry on, with the same host, and none of them lost or missed anyone else.
+    // The others carry on, with the same host, and none of them lost anyone else. (A healthy pair may
+    // hiccup on a loaded machine, or while the cut goes in: reconnecting, then reconnected, never gone.)
+    const ids = (events: { payload: unknown }[]): string[] => events.map((e) => (e.payload as { id: string }).id);
     for (const p of others) {
       const snap = await p.snapshot();
       expect(snap.hostId).toBe("p0");
       expect(snap.participants).toHaveLength(2);
       expect(await p.events("meeting-left")).toEqual([]);
-      expect((await p.events("participant-left")).map((e) => (e.payload as { id: string }).id)).toEqual(["p2"]);
-      expect((await p.events("participant-reconnecting")).map((e) => (e.payload as { id: string }).id)).toEqual(["p2"]);
+      expect(ids(await p.events("participant-left"))).toEqual(["p2"]);
+      const hiccups = ids(await p.events("participant-reconnecting")).filter((id) => id !== "p2");
+      expect(ids(await p.events("participant-reconnected")).sort(), `${p.id}: everyone but p2 came back`).toEqual(hiccups.sort());
+      if (hiccups.length > 0) test.info().annotations.push({ type: "hiccup", description: `${p.id} saw ${hiccups.join(", ")} reconnect` });
     }
   });
 

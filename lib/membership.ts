@@ -147,6 +147,11 @@ export class Membership {
     this.checkAlone();
   }
 
+  /** A member's link has been quiet for a while: is it still registered? */
+  onLinkDoubt(link: Link): void {
+    if (this.deps.roster.has(link.remoteId) && this.deps.lifecycle.active) this.deps.presence.doubt(link.remoteId);
+  }
+
   /** A member's link went silent: it is reconnecting, not gone. */
   onLinkSilent(link: Link): void {
     if (this.deps.roster.has(link.remoteId) && this.deps.lifecycle.active) this.deps.presence.quiet(link.remoteId);

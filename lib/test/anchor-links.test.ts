@@ -64,6 +64,7 @@ function linkTable(clock: FakeClock, selfId = "alice", overrides: Partial<LinkTa
   const closed: [string, boolean, boolean][] = [];
   const silent: string[] = [];
   const heard: string[] = [];
+  const doubted: string[] = [];
   const viaBroker: [string, SignalMessage][] = [];
   const table = new LinkTable(
     { selfId, heartbeatInterval: 250, heartbeatTimeout: 1800, linkTimeout: 10_000 },
@@ -80,6 +81,7 @@ function linkTable(clock: FakeClock, selfId = "alice", overrides: Partial<LinkTa
       open: () => undefined,
       message: () => undefined,
       closed: (link, current) => closed.push([link.remoteId, current, link.violation]),
+      doubt: (link) => doubted.push(link.remoteId),
       silent: (link) => silent.push(link.remoteId),
       heard: (link) => heard.push(link.remoteId),
       track: () => undefined,
@@ -89,7 +91,7 @@ function linkTable(clock: FakeClock, selfId = "alice", overrides: Partial<LinkTa
       ...overrides,
     },
   );
-  return { table, transports, closed, viaBroker, silent, heard };
+  return { table, transports, closed, viaBroker, silent, heard, doubted };
 }
 
 async function anchorRole(clock: FakeClock, openChannel: OpenChannel = async () => new StubChannel(ANCHOR)) {
@@ -289,7 +291,7 @@ describe("LinkTable", () => {
 
   test("liveness: pings when idle, reports silence after heartbeatTimeout once, keeps the link and pings on; no timer after closeAll()", () => {
     const clock = new FakeClock();
-    const { table, transports, closed, silent, heard } = linkTable(clock);
+    const { table, transports, closed, silent, heard, doubted } = linkTable(clock);
     table.start();
     const link = table.connect("bob");
     const transport = transports[0];
@@ -302,6 +304,7 @@ describe("LinkTable", () => {
     transport.onData?.(JSON.stringify({ v: 1, t: "ping" }));
     clock.advance(1700);
     assert.deepEqual(silent, [], "heard from 1.7 s ago: not silent");
+    assert.deepEqual(doubted, ["bob", "bob"], "quiet for 0.6 of the timeout: doubted (the broker is asked), once per quiet spell (two so far)");
     clock.advance(200);
     assert.deepEqual(silent, ["bob"]);
     clock.advance(5000);
@@ -334,7 +337,7 @@ describe("LinkTable", () => {
     table.closeAll();
   });
 
-  test("relink: a silent link is replaced by a new offer; the old one's close is not the participant's; an attempt gets time before the next", () => {
+  test("relink: a silent link is replaced by a new offer through the broker and stands by until the new one says hello; an attempt gets time before the next", () => {
     const clock = new FakeClock();
     const { table, transports, closed, viaBroker } = linkTable(clock);
     table.start();
@@ -345,16 +348,40 @@ describe("LinkTable", () => {
     table.relink("bob");
     const fresh = table.get("bob");
     assert.ok(fresh && fresh !== old && fresh.initiator);
-    assert.equal(old.state, "closed");
-    assert.deepEqual(closed, [["bob", false, false]], "the replaced link closes as not current");
+    assert.equal(old.state, "open", "the old link stands by: the path may come back first");
     transports[1]?.onSignal?.({ type: "offer", sdp: "v=0" });
     assert.equal(viaBroker.length, 1, "the new offer goes through the broker");
     table.relink("bob");
     assert.equal(table.get("bob"), fresh, "a young attempt is left alone");
     clock.advance(3000);
     table.relink("bob");
-    assert.notEqual(table.get("bob"), fresh, "an attempt that did not come up in time is replaced");
+    const third = table.get("bob");
+    assert.ok(third && third !== fresh, "an attempt that did not come up in time is replaced");
+    assert.equal(fresh.state, "closed");
+    assert.equal(old.state, "open", "still standing by");
+    transports[2]?.onOpen?.();
+    table.markReady(third);
+    assert.equal(old.state, "closed", "the new link said hello: the old one goes");
+    assert.ok(closed.every(([, current]) => !current), "no replaced link's close counts as the participant's");
     table.closeAll();
+  });
+
+  test("relink: the old link talks before its replacement is up: it is current again and the attempt is dropped", () => {
+    const clock = new FakeClock();
+    const { table, transports, heard } = linkTable(clock);
+    table.start();
+    const old = table.connect("bob");
+    transports[0]?.onOpen?.();
+    table.markReady(old);
+    clock.advance(2000);
+    table.relink("bob");
+    const attempt = table.get("bob");
+    transports[0]?.onData?.(JSON.stringify({ v: 1, t: "ping" }));
+    assert.equal(table.get("bob"), old);
+    assert.equal(attempt?.state, "closed");
+    assert.deepEqual(heard, ["bob"]);
+    table.closeAll();
+    assert.equal(old.state, "closed");
   });
 
   test("a participant that keeps sending garbage is cut off as a protocol violation", () => {

@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext, Page } from "@playwright/test";
+import type { Browser, BrowserContext, CDPSession, Page } from "@playwright/test";
 import type { BrokerOptions } from "../broker.js";
 import { within } from "../time.js";
 import { installPageHook, type InboundRtp, type PageHook, type PageSnapshot, type RecordedEvent, type UdpPair } from "./page-hook.js";
@@ -70,6 +70,8 @@ type Hooked = { __MESHMEET_HOOK__: PageHook };
 
 /** One participant: its own browser context and page, observed through the page hook. */
 export class MeshParticipant {
+  private frozenBy: CDPSession | null = null;
+
   private constructor(
     readonly context: BrowserContext,
     readonly page: Page,
@@ -181,9 +183,21 @@ export class MeshParticipant {
    */
   async freeze(): Promise<void> {
     const cdp = await this.context.newCDPSession(this.page);
+    this.frozenBy = cdp;
     await cdp.send("Page.setWebLifecycleState", { state: "frozen" });
     await cdp.send("Debugger.enable");
     await cdp.send("Debugger.pause");
+  }
+
+  /** Wakes a tab frozen with {@link MeshParticipant.freeze}: its timers and handlers run again. */
+  async thaw(): Promise<void> {
+    const cdp = this.frozenBy;
+    if (!cdp) throw new MeshTestError("not-frozen", `${this.id} is not frozen`);
+    this.frozenBy = null;
+    await cdp.send("Debugger.resume");
+    await cdp.send("Debugger.disable");
+    await cdp.send("Page.setWebLifecycleState", { state: "active" });
+    await cdp.detach();
   }
 
   /** What happened in the page (events, then connection states), as lines; bounded, one line saying so from a page that cannot answer. */
