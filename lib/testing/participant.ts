@@ -21,18 +21,24 @@ export interface JoinInfo {
  */
 export type CreateMeeting = (page: Page, info: JoinInfo) => Promise<void>;
 
+/**
+ * Runs in the page (any driver's `page.evaluate(initMeetingInPage, info)`): `window.MeshMeet.initMeeting(info)`
+ * with the outcome as plain data. Self-contained, since drivers send its source text.
+ */
+export function initMeetingInPage(options: unknown): { ok: boolean; code?: string; message?: string } {
+  const mm = (window as unknown as { MeshMeet?: { initMeeting(o: unknown): unknown } }).MeshMeet;
+  if (!mm) return { ok: false, code: "no-global-build", message: "the page did not load meshmeet.global.js" };
+  try {
+    mm.initMeeting(options);
+    return { ok: true };
+  } catch (error) {
+    const e = error as { code?: string; message?: string };
+    return { ok: false, code: e.code, message: e.message };
+  }
+}
+
 export const createWithGlobalBuild: CreateMeeting = async (page, info) => {
-  const created = await page.evaluate((options) => {
-    const mm = (window as unknown as { MeshMeet?: { initMeeting(o: unknown): unknown } }).MeshMeet;
-    if (!mm) return { ok: false, code: "no-global-build", message: "the page did not load meshmeet.global.js" };
-    try {
-      mm.initMeeting(options);
-      return { ok: true };
-    } catch (error) {
-      const e = error as { code?: string; message?: string };
-      return { ok: false, code: e.code, message: e.message };
-    }
-  }, info);
+  const created = await page.evaluate(initMeetingInPage, info);
   if (!created.ok) throw new MeshTestError(created.code ?? "error", created.message ?? "initMeeting failed");
 };
 
