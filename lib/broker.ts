@@ -32,6 +32,12 @@ export interface SignalChannel {
    * once a check comes back.
    */
   keepAlive(intervalMs: number, misses: number): void;
+  /**
+   * Our links just came back after every one of them was cut: a socket with a check outstanding went
+   * through the same outage, so it is replaced now, quietly (no onStatus(false) unless the new one does
+   * not answer the next check), instead of after its misses, when the meeting already looks healed.
+   */
+  refresh(): void;
   close(): void;
 }
 
@@ -123,6 +129,8 @@ class PeerjsChannel implements SignalChannel {
   private probeNonce: string | null = null;
   private probeMisses = 0;
   private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+  // A replacement under way that has not been reported as an outage (see refresh()).
+  private quietReplace = false;
 
   constructor(
     readonly id: string,
@@ -139,6 +147,7 @@ class PeerjsChannel implements SignalChannel {
           this.probeNonce = null;
           this.probeMisses = 0;
           // A socket that took our registration over gets no OPEN from the broker: this is how we know.
+          this.quietReplace = false;
           if (this.keepAliveTimer !== undefined) this.setUp(true);
         }
         return;
@@ -147,11 +156,12 @@ class PeerjsChannel implements SignalChannel {
     });
     peer.on("disconnected", () => {
       if (this.closed) return;
-      this.setUp(false);
+      if (!this.quietReplace) this.setUp(false);
       this.scheduleReconnect();
     });
     peer.on("open", () => {
       if (this.closed) return;
+      this.quietReplace = false;
       this.retryDelay = RECONNECT_MIN_MS;
       this.setUp(true);
     });
@@ -206,18 +216,35 @@ class PeerjsChannel implements SignalChannel {
     clearInterval(this.keepAliveTimer);
     this.keepAliveTimer = setInterval(() => {
       if (this.closed) return;
-      if (this.probeNonce !== null && ++this.probeMisses >= misses) {
+      // Once down (or quietly replaced), every unanswered check gets a new socket: one stuck in its
+      // connect would otherwise keep us away for seconds after the network is back.
+      const allowed = this.up && !this.quietReplace ? misses : 1;
+      if (this.probeNonce !== null && ++this.probeMisses >= allowed) {
         this.log.info(`broker socket of ${this.id} does not answer; replacing it`);
+        this.quietReplace = false;
         this.setUp(false);
         this.probeMisses = 0;
-        // "disconnected" follows, and with it a reconnect under the same id and token.
-        if (!this.peer.disconnected) this.peer.disconnect();
-        else this.scheduleReconnect();
+        this.replaceSocket();
       }
       // One check at a time, sent again until it comes back (a slow answer still counts).
       this.probeNonce ??= randomNonce();
       if (!this.peer.disconnected) this.peer.socket.send({ type: RELAY_TYPE, dst: this.id, payload: { mm: 1, t: "probe", nonce: this.probeNonce } });
     }, intervalMs);
+  }
+
+  refresh(): void {
+    if (this.closed || !this.up || this.probeNonce === null || this.keepAliveTimer === undefined) return;
+    this.log.info(`broker socket of ${this.id} missed a check while our links were cut; replacing it`);
+    this.quietReplace = true;
+    this.probeNonce = null;
+    this.probeMisses = 0;
+    this.replaceSocket();
+  }
+
+  // "disconnected" follows, and with it a reconnect under the same id and token.
+  private replaceSocket(): void {
+    if (!this.peer.disconnected) this.peer.disconnect();
+    else this.scheduleReconnect();
   }
 
   send(dst: string, message: SignalMessage): void {

@@ -57,6 +57,7 @@ export class Mesh {
   private self: SignalChannel | null = null;
   private brokerUp = true;
   private goodbyeSent = false;
+  private wasCutOff = false;
   private byeSuccessor: string | null = null;
 
   constructor(
@@ -288,6 +289,9 @@ export class Mesh {
     if (!this.lifecycle.inMeeting) return;
     const silent = this.presence.reconnecting;
     const cutOff = this.roster.size > 0 && [...this.roster.view.keys()].every((id) => silent.has(id));
+    // Back from being cut off from everyone: our broker socket went through the same outage.
+    if (this.wasCutOff && !cutOff) this.self?.refresh();
+    this.wasCutOff = cutOff;
     this.lifecycle.to(!this.brokerUp || cutOff ? "reconnecting" : "joined");
   }
 

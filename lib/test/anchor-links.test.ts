@@ -32,6 +32,7 @@ class StubChannel implements SignalChannel {
   }
   watch(): void {}
   keepAlive(): void {}
+  refresh(): void {}
   close(): void {
     this.closed = true;
   }

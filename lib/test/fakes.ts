@@ -53,6 +53,7 @@ class FakeChannel implements SignalChannel {
 
   /** The fake's sockets never die on their own: broker outages are setReachable(). */
   keepAlive(): void {}
+  refresh(): void {}
 
   close(): void {
     this.stop();
