@@ -79,6 +79,7 @@ export function installPageHook(): void {
   const EVENTS = [
     "meeting-joined", "meeting-left", "participant-joined", "participant-left", "host-changed",
     "meeting-state-changed", "message", "error", "stream-enabled", "stream-disabled",
+    "participant-reconnecting", "participant-reconnected",
   ];
   const uncaught: string[] = [];
   addEventListener("error", (e) => uncaught.push(String(e.message)));
