@@ -75,7 +75,12 @@ async function chatArrives(group: MeshParticipant[], tag: string, timeout: numbe
   for (const receiver of group) {
     for (const sender of group) {
       if (sender === receiver) continue;
-      const last = await receiver.waitFor("message", { participant: { id: sender.id }, payload: { tag, last: true } }, { timeout });
+      const last = await receiver
+        .waitFor("message", { participant: { id: sender.id }, payload: { tag, last: true } }, { timeout })
+        .catch(async (error: unknown) => {
+          const got = (await received(receiver, tag))[sender.id] ?? [];
+          throw new Error(`${receiver.id} did not get all of ${sender.id}'s "${tag}" messages within ${timeout} ms (got [${got.join(", ")}])`, { cause: error });
+        });
       latest = Math.max(latest, last.at);
     }
   }

@@ -339,19 +339,16 @@ export class NetHost {
     if (which === "public") {
       const from = this.publicAddress;
       const to = `198.19.${this.index}.${1 + this.moves}`;
-      ipBatch(this.router, [`addr add ${to}/16 dev wan`, `addr del ${from}/16 dev wan`, `route replace default via ${PUBLIC_ADDRESS} dev wan src ${to}`]);
-      // Masquerade forgets mappings of a removed address by itself; flush anyway, so no old mapping survives.
-      try {
-        run("ip", ["netns", "exec", this.router, "conntrack", "-F"]);
-      } catch {
-        // conntrack(8) is optional: the kernel already dropped the masqueraded entries.
-      }
+      // Removing the only address takes its routes with it: add the default route again.
+      ipBatch(this.router, [`addr del ${from}/16 dev wan`, `addr add ${to}/16 dev wan`, `route replace default via ${PUBLIC_ADDRESS} dev wan`]);
+      // The kernel's masquerade drops every mapping of a removed address by itself: from now on the
+      // host's packets leave from the new address, and replies to the old one find nobody.
       this.publicAddress = to;
       return { at, from, to };
     }
     const from = this.address;
     const to = `198.18.${this.index}.${2 + this.moves}`;
-    ipBatch(this.namespace, [`addr add ${to}/24 dev eth0`, `addr del ${from}/24 dev eth0`, `route replace default via 198.18.${this.index}.1 dev eth0`]);
+    ipBatch(this.namespace, [`addr del ${from}/24 dev eth0`, `addr add ${to}/24 dev eth0`, `route replace default via 198.18.${this.index}.1 dev eth0`]);
     this.address = to;
     return { at, from, to };
   }
