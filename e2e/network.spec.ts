@@ -265,9 +265,13 @@ for (const outage of [10_000, 60_000]) {
     await chatArrives(group, "during", 5000);
     if (outage >= BROKER_NOTICED_MS) {
       // Long enough that everyone must have noticed its broker socket is dead.
-      for (const p of group) {
-        const noticed = await p.waitFor("meeting-state-changed", { state: "reconnecting" }, { timeout: BROKER_NOTICED_MS, after: fault.at });
-        recordFigure("broker unreachable: noticed", noticed.at - fault.at);
+      // (Soft: the rest of the test still says whether the meeting went on and took a newcomer.)
+      const noticed = await Promise.all(
+        group.map((p) => p.waitFor("meeting-state-changed", { state: "reconnecting" }, { timeout: BROKER_NOTICED_MS, after: fault.at }).catch(() => null)),
+      );
+      for (const [i, event] of noticed.entries()) {
+        if (event) recordFigure("broker unreachable: noticed", event.at - fault.at);
+        expect.soft(event, `p${i} noticed within ${BROKER_NOTICED_MS} ms that its broker is unreachable (state reconnecting)`).not.toBeNull();
       }
     }
     // The outage's length is the point.

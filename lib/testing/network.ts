@@ -116,6 +116,14 @@ function removeLeftovers(): void {
     const pid = parseInt(match[1]!, 36);
     if (pid === process.pid || existsSync(`/proc/${pid}`)) continue;
     try {
+      // Its processes (a server, coturn, a browser) outlived the run that started them.
+      for (const leftover of run("ip", ["netns", "pids", name]).split("\n").filter(Boolean)) {
+        try {
+          process.kill(Number(leftover), "SIGKILL");
+        } catch {
+          // Gone meanwhile.
+        }
+      }
       run("ip", ["netns", "del", name]);
     } catch {
       // Someone else's; leave it.
