@@ -255,6 +255,13 @@ export class NetHost {
       "  }",
       "}",
       "table inet home {",
+      // Unsolicited packets from outside are dropped before conntrack keeps them: a kept entry would
+      // take the port our own mapping wants (Linux then picks another port, and hole punching between
+      // two of these routers fails at random, measured).
+      "  chain pre {",
+      "    type filter hook prerouting priority -150; policy accept;",
+      '    iifname "wan" ct state new drop',
+      "  }",
       "  chain forward {",
       "    type filter hook forward priority filter; policy drop;",
       "    ct state established,related accept",
