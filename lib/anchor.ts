@@ -44,6 +44,8 @@ export interface AnchorDeps {
   claimed(): Promise<void>;
   /** We are the one cut off: the meeting goes on without us. */
   cutOff(): void;
+  /** Our own registration reaches the broker. */
+  signaling(): boolean;
   /** We founded a meeting alone and were invited into the real one: become its member. */
   invited(welcome: Welcome): void;
   /** The broker routes the anchor to someone else now, while we held it (or could not re-register it). */
@@ -183,6 +185,8 @@ export class AnchorRole {
         if (await unlessAborted(this.claim(REGISTER_TIMEOUT_MS, token), signal, false)) return this.announce();
         taken = true;
       } catch (error) {
+        // Nobody to talk to and no broker either: it is we who are cut off, not everyone else.
+        if (roster.alone && !this.deps.signaling()) return this.deps.cutOff();
         // The broker is down: keep trying; the meeting goes on without newcomers meanwhile.
         this.deps.log.warn("claiming the anchor failed; retrying", error);
       }

@@ -25,6 +25,13 @@ export interface SignalChannel {
   onLost: (() => void) | null;
   /** Checks every `intervalMs` that the broker still routes this id to us; reports a loss through onLost. */
   watch(intervalMs: number): void;
+  /**
+   * Checks every `intervalMs` that our socket still carries messages (one to ourselves, through the
+   * broker); `misses` checks in a row unanswered and the socket counts as dead: onStatus(false), and a new
+   * socket replaces it (same id and token, so the broker hands the registration over). onStatus(true)
+   * once a check comes back.
+   */
+  keepAlive(intervalMs: number, misses: number): void;
   close(): void;
 }
 
@@ -97,6 +104,7 @@ class PeerjsChannel implements SignalChannel {
   private watchTimer: ReturnType<typeof setInterval> | undefined;
   private probeNonce: string | null = null;
   private probeMisses = 0;
+  private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     readonly id: string,
@@ -112,6 +120,8 @@ class PeerjsChannel implements SignalChannel {
         if (envelope.src === this.id && envelope.payload.nonce === this.probeNonce) {
           this.probeNonce = null;
           this.probeMisses = 0;
+          // A socket that took our registration over gets no OPEN from the broker: this is how we know.
+          if (this.keepAliveTimer !== undefined) this.setUp(true);
         }
         return;
       }
@@ -174,6 +184,24 @@ class PeerjsChannel implements SignalChannel {
     }, intervalMs);
   }
 
+  keepAlive(intervalMs: number, misses: number): void {
+    clearInterval(this.keepAliveTimer);
+    this.keepAliveTimer = setInterval(() => {
+      if (this.closed) return;
+      if (this.probeNonce !== null && ++this.probeMisses >= misses) {
+        this.log.info(`broker socket of ${this.id} does not answer; replacing it`);
+        this.setUp(false);
+        this.probeMisses = 0;
+        // "disconnected" follows, and with it a reconnect under the same id and token.
+        if (!this.peer.disconnected) this.peer.disconnect();
+        else this.scheduleReconnect();
+      }
+      // One check at a time, sent again until it comes back (a slow answer still counts).
+      this.probeNonce ??= randomNonce();
+      if (!this.peer.disconnected) this.peer.socket.send({ type: RELAY_TYPE, dst: this.id, payload: { mm: 1, t: "probe", nonce: this.probeNonce } });
+    }, intervalMs);
+  }
+
   send(dst: string, message: SignalMessage): void {
     if (this.closed || this.peer.disconnected) return;
     this.peer.socket.send({ type: RELAY_TYPE, dst, payload: message });
@@ -184,6 +212,7 @@ class PeerjsChannel implements SignalChannel {
     this.closed = true;
     clearTimeout(this.retryTimer);
     clearInterval(this.watchTimer);
+    clearInterval(this.keepAliveTimer);
     this.peer.destroy();
   }
 }

@@ -19,6 +19,10 @@
  * - `media-unavailable`: the camera or microphone could not be used (permission refused, no device, device gone).
  * - `insecure-context`: the page is not a secure context (plain http from a LAN address), so WebCrypto or the
  *   camera and microphone are unavailable; serve it over https or from localhost (see README).
+ * - `backlog-full`: a message from `send()` could not be queued for a participant whose link is healing: too many
+ *   earlier messages (1,000, or 2 MiB) still wait for it. `participantId` says who; the others got it.
+ * - `links-failed`: `join()` reached the meeting's host through the broker, but no direct link to anyone in it
+ *   came up (a network that needs a TURN server in `iceServers`, or a firewall that drops WebRTC).
  * - `join-cancelled`: `leave()` was called while `join()` was still running; the join stopped and released everything.
  * - `internal`: something failed inside meshmeet that should not have (a bug); `cause` has the original error.
  */
@@ -40,6 +44,8 @@ export type MeshErrorCode =
   | "media-unavailable"
   | "insecure-context"
   | "join-cancelled"
+  | "backlog-full"
+  | "links-failed"
   | "internal";
 
 /** The one error type meshmeet throws, rejects with, or emits through the `error` event. */

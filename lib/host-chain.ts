@@ -14,6 +14,8 @@ type End = Extract<LinkMessage, { t: "end" }>;
 const END_MAX_AGE_MS = 120_000;
 // Host keys remembered for admissions (a newcomer admitted by the host before last is still admitted).
 const MAX_HOST_KEYS = 16;
+// Members' keys remembered from every roster we took (see fromOurMeeting()).
+const MAX_KNOWN_MEMBERS = 512;
 
 /** What a roster is to us: the one we hold, a valid successor of it, or refused (and why). */
 export type Verdict = { ok: true; same: boolean } | { ok: false; why: string };
@@ -30,6 +32,9 @@ export class HostChain {
   private readonly hostKeys: string[] = [];
   // Every host of our chain so far, by id (for recognising the meeting we were cut off from).
   private readonly hosts = new Map<string, string>();
+  // Everyone any roster we took named, by id: a cut-off host may have dropped from its own roster the
+  // member who went on as host without it.
+  private readonly known = new Map<string, string>();
   // Verified handovers: leaving host -> the successor it named, with the proof (to pass it on).
   private readonly handovers = new Map<string, { to: string; proof: HandoverProof }>();
 
@@ -105,7 +110,7 @@ export class HostChain {
    * belong to, as it goes on somewhere (for a participant cut off from everyone; not a succession check).
    */
   async fromOurMeeting(roster: SignedRoster): Promise<boolean> {
-    const key = this.hosts.get(roster.hostId) ?? this.current?.members.find((m) => m.id === roster.hostId)?.key;
+    const key = this.hosts.get(roster.hostId) ?? this.known.get(roster.hostId);
     if (key === undefined || roster.members.find((m) => m.id === roster.hostId)?.key !== key) return false;
     return this.signedBy(key, rosterStatement(this.meetingId, roster.epoch, roster.hostId, roster.members), roster.sig);
   }
@@ -165,6 +170,11 @@ export class HostChain {
 
   private accept(roster: SignedRoster, hostKey: string): void {
     this.current = roster;
+    for (const member of roster.members) {
+      this.known.delete(member.id);
+      this.known.set(member.id, member.key);
+    }
+    while (this.known.size > MAX_KNOWN_MEMBERS) this.known.delete(this.known.keys().next().value!);
     this.hosts.set(roster.hostId, hostKey);
     if (!this.hostKeys.includes(hostKey)) this.hostKeys.push(hostKey);
     if (this.hostKeys.length > MAX_HOST_KEYS) this.hostKeys.shift();

@@ -169,6 +169,16 @@ export class JoinFlow {
     const host = welcome.roster.hostId;
     await unlessAborted(timers.bound(waits.get(host) ?? Promise.resolve(), left()), signal, undefined);
     await unlessAborted(timers.bound(Promise.all(waits.values()), Math.min(JOIN_GRACE_MS, left())), signal, undefined);
+    this.check(signal);
+    // Admitted, but linked to nobody: joining now would make a meeting of one beside the real one.
+    const others = welcome.members.filter((m) => m.id !== config.participantId);
+    if (others.length > 0 && !others.some((m) => links.get(m.id)?.ready)) {
+      throw new MeshError(
+        "links-failed",
+        `the host of meeting ${config.meetingId} answered, but no direct link to anyone in it came up ` +
+          `(tried ${others.length}): this network needs a TURN server in iceServers, or a firewall drops WebRTC`,
+      );
+    }
   }
 }
 

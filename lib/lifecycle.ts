@@ -4,7 +4,7 @@ import type { Logger } from "./log.js";
 
 /**
  * Where a meeting is in its life. `reconnecting`: joined, but the broker is unreachable (links keep
- * working). `leaving`: on its way out (goodbye or end being sent, or a join being cancelled).
+ * working), or every member's link is healing (we are the one cut off). `leaving`: on its way out (goodbye or end being sent, or a join being cancelled).
  */
 export type MeetingState = "idle" | "joining" | "joined" | "reconnecting" | "leaving" | "left";
 

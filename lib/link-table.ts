@@ -1,6 +1,7 @@
 // The links of one participant: one per remote participant, how they are started and answered through
-// the broker (offer glare, stale signals), offered again when they never open, and given up when silent.
-// Membership is not decided here: the coordinator hears about links and decides who is in.
+// the broker (offer glare, stale signals), offered again when they never open, replaced when they go
+// silent, and watched for silence. Membership is not decided here: a silent link is reported, and the
+// coordinator decides what it means (see presence.ts).
 import type { Cancel, Timers } from "./clock.js";
 import { Link, type CreateTransport } from "./link.js";
 import type { Logger } from "./log.js";
@@ -29,6 +30,10 @@ export interface LinkTableDeps {
   message(link: Link, message: LinkMessage): void;
   /** A link closed; `current` when it was the link to its participant (not one already replaced). */
   closed(link: Link, current: boolean): void;
+  /** A link that said hello heard nothing for the heartbeat timeout (reported once per silence). */
+  silent(link: Link): void;
+  /** Something arrived again on a link that had gone silent. */
+  heard(link: Link): void;
   track(link: Link, track: MediaStreamTrack): void;
   /** A link was created (before its first offer): the place to attach media. */
   created(link: Link): void;
@@ -49,6 +54,8 @@ const MAX_DROPPED = 2000;
 // dropped: a flood of fake ids must not make us hold hundreds of RTCPeerConnections.
 const MAX_CHECKING = 16;
 const MAX_UNREADY = 32;
+// A new link offered to a silent member gets this long to come up before the next offer replaces it.
+const RELINK_ATTEMPT_MS = 3000;
 
 export class LinkTable {
   /** Messages dropped (malformed, over the rate limit, or not ours), by sender. */
@@ -108,15 +115,49 @@ export class LinkTable {
         message: (l, message) => this.deps.message(l, message),
         dropped: (l, why) => this.onDropped(l, why),
         closed: (l) => this.onClosed(l),
+        heard: (l) => {
+          if (this.isCurrent(l)) this.deps.heard(l);
+        },
         track: (l, track) => {
           if (this.isCurrent(l)) this.deps.track(l, track);
         },
       },
       () => this.deps.timers.now(),
     );
+    const replaced = this.links.get(remoteId);
     this.links.set(remoteId, link);
+    // Closed once it is no longer current, so that its close is not taken for the participant's.
+    replaced?.close();
     this.deps.created(link);
     return link;
+  }
+
+  /**
+   * Offers `remoteId` a new link in place of a silent or closed one, unless a link to it is being set up
+   * (and still has time) or is up and talking.
+   */
+  relink(remoteId: string): void {
+    if (this.closed) return;
+    const current = this.links.get(remoteId);
+    if (current && !current.silent && current.state === "open") return;
+    if (current && current.state === "connecting" && this.deps.timers.now() - current.createdAt < RELINK_ATTEMPT_MS) return;
+    this.deps.log.debug(`offering ${remoteId} a new link`);
+    this.connect(remoteId);
+  }
+
+  /**
+   * Our signaling came back: links we offered that are still waiting for an answer may have gone into a
+   * dead socket; offer them again.
+   */
+  reofferUnready(): void {
+    for (const link of this.all()) if (link.initiator && link.state === "connecting" && !this.closed) this.connect(link.remoteId);
+  }
+
+  /** Closes the link to `id` without reporting it (its participant is gone). */
+  discard(id: string): void {
+    const link = this.links.get(id);
+    this.links.delete(id);
+    link?.close();
   }
 
   /** Connects to `remoteId` unless a link to it exists. */
@@ -163,7 +204,6 @@ export class LinkTable {
           return this.deps.log.info(`offer from ${from} dropped: not in the roster and no valid admission`);
         }
         if (this.links.get(from)?.linkId === linkId || this.loses(from)) return;
-        this.links.get(from)?.close();
         const link = this.connect(from, false, linkId);
         for (const signal of entry.signals) link.signal(signal);
       });
@@ -281,10 +321,14 @@ export class LinkTable {
         continue;
       }
       if (link.state !== "open") continue;
-      if (now - link.lastHeard > this.config.heartbeatTimeout) {
+      if (!link.silent && now - link.lastHeard > this.config.heartbeatTimeout) {
         this.deps.log.info(`link to ${link.remoteId} went silent`);
-        link.close();
-      } else if (now - link.lastSent >= this.config.heartbeatInterval) link.send({ v: 1, t: "ping" });
+        link.silent = true;
+        // A link that never said hello is not a member's: it is given up at the link timeout instead.
+        if (link.ready) this.deps.silent(link);
+      }
+      // Pings go on while silent: the first one through tells the other side the link is back.
+      if (now - link.lastSent >= this.config.heartbeatInterval) link.send({ v: 1, t: "ping" });
     }
   }
 }

@@ -32,6 +32,8 @@ export interface LinkHandlers {
   /** A message was dropped: it did not parse (`malformed`) or came over the rate limit (`flood`). */
   dropped(link: Link, why: "malformed" | "flood"): void;
   closed(link: Link): void;
+  /** Something arrived on a link that had gone silent. */
+  heard?(link: Link): void;
   /** A remote media track arrived on this link. */
   track?(link: Link, track: MediaStreamTrack): void;
 }
@@ -50,6 +52,8 @@ export class Link {
   readonly createdAt: number;
   /** Set when we closed the link because the remote side broke the protocol. */
   violation = false;
+  /** Nothing arrived for longer than the heartbeat timeout (cleared by the next message). */
+  silent = false;
   private tokens = BURST;
   private refilledAt: number;
   private helloed = false;
@@ -80,6 +84,10 @@ export class Link {
       if (this.state === "closed") return;
       const now = this.now();
       this.lastHeard = now;
+      if (this.silent) {
+        this.silent = false;
+        handlers.heard?.(this);
+      }
       this.tokens = Math.min(BURST, this.tokens + ((now - this.refilledAt) * PER_SECOND) / 1000);
       this.refilledAt = now;
       if (this.tokens < 1) return handlers.dropped(this, "flood");

@@ -20,8 +20,17 @@ export interface MeetingConfig {
   iceServers?: RTCIceServer[];
   /** How often each link proves it is alive, in ms (default 250). */
   heartbeatInterval?: number;
-  /** Silence after which a participant counts as gone, in ms (default 1800). */
+  /**
+   * Silence after which a participant's link counts as broken, in ms (default 1800): it is then
+   * `participant-reconnecting` (or gone, if the broker says its tab is), not yet gone.
+   */
   heartbeatTimeout?: number;
+  /**
+   * How long a participant whose link broke stays in the meeting while the link heals, in ms (default
+   * 30000); then it leaves with `connection-lost`. Cut off from everyone ourselves, this is also how long
+   * we wait in `reconnecting` before `meeting-left`.
+   */
+  reconnectTimeout?: number;
   /** Bound on join(), in ms (default 15000). */
   joinTimeout?: number;
   /** Join with the microphone on (join() asks for it first, waiting up to 3 s for a permission prompt; default false). */
@@ -94,6 +103,7 @@ export function resolveConfig(config: MeetingConfig): ResolvedConfig {
     throw new MeshError("invalid-argument", "heartbeatTimeout must be longer than heartbeatInterval");
   }
   const joinTimeout = positive("joinTimeout", config.joinTimeout, 15000);
+  const reconnectTimeout = positive("reconnectTimeout", config.reconnectTimeout, 30000);
   for (const option of ["micEnabled", "webcamEnabled"] as const) {
     if (config[option] !== undefined && typeof config[option] !== "boolean") {
       throw new MeshError("invalid-argument", `${option} must be true or false`);
@@ -112,6 +122,7 @@ export function resolveConfig(config: MeetingConfig): ResolvedConfig {
       heartbeatTimeout,
       joinTimeout,
       linkTimeout: 10000,
+      reconnectTimeout,
       ...(password === undefined ? {} : { password }),
     },
     wants: { mic: config.micEnabled === true, cam: config.webcamEnabled === true },

@@ -27,9 +27,21 @@ export type MeetingEvents = {
   "participant-joined": Participant;
   /** Someone is gone; `participant.leftReason` says why. */
   "participant-left": Participant;
+  /**
+   * Someone's link broke (network blip, frozen tab): it stays in `participants` while the link heals, and
+   * what we send it meanwhile waits for it. `participant-reconnected` or, after `reconnectTimeout`,
+   * `participant-left` follows.
+   */
+  "participant-reconnecting": Participant;
+  /** A reconnecting participant is back: media and messages flow again. */
+  "participant-reconnected": Participant;
   "host-changed": { hostId: string };
   /** App data from `meeting.send()` of another participant; `direct` when it was sent to us only. */
   message: { participant: Participant; payload: JsonValue; direct: boolean };
+  /**
+   * Our own state changed. `reconnecting`: we reach neither the broker nor anyone in the meeting, or not
+   * the broker (links keep working): we are still in, and back to `joined` once that heals.
+   */
   "meeting-state-changed": { state: MeetingState };
   /** Something went wrong that did not end the meeting (e.g. a forged terminate was ignored). */
   error: MeshError;

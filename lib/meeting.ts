@@ -145,7 +145,7 @@ export class Meeting {
       }
       throw failure;
     }
-    globalThis.addEventListener?.("pagehide", this.onPageHide);
+    for (const type of UNLOAD_EVENTS) globalThis.addEventListener?.(type, this.onPageHide);
     this.emit("meeting-joined", { meetingId: this.meetingId, hostId: mesh.hostId ?? this.localParticipant.id });
   }
 
@@ -189,7 +189,8 @@ export class Meeting {
   /**
    * Sends app data (chat, state, anything JSON can encode, up to 16 KiB encoded) to every other
    * participant, or to one with `{ to: participantId }`. Each receiver emits `message` once; order is
-   * kept per sender. Throws `not-joined`, `invalid-argument`, `payload-too-large` or `unknown-participant`.
+   * kept per sender. A participant who is reconnecting gets it when its link is back (queued, bounded:
+   * see `backlog-full`). Throws `not-joined`, `invalid-argument`, `payload-too-large` or `unknown-participant`.
    */
   send(payload: JsonValue, options?: { to?: string }): void {
     const mesh = this.mesh;
@@ -210,7 +211,7 @@ export class Meeting {
     if (to !== undefined && !this.remote.has(to)) {
       throw new MeshError("unknown-participant", `no participant ${JSON.stringify(to)} in this meeting`);
     }
-    mesh.sendApp(JSON.parse(encoded) as JsonValue, to ?? null);
+    mesh.sendApp(JSON.parse(encoded) as JsonValue, to ?? null, encoded.length);
   }
 
   /** Turns the microphone on (asking for it if we have none). Rejects with `not-joined` or `media-unavailable`. */
@@ -275,9 +276,13 @@ export class Meeting {
     for (const participant of this.remote.values()) this.emitStreams(participant, participant.clearStreams());
   }
 
-  // Closing or reloading the tab: say goodbye at once, so others see us leave rather than vanish.
-  private readonly onPageHide = (): void => {
-    this.mesh?.leaveNow();
+  // Closing or reloading the tab: say goodbye at once, so others see us leave rather than vanish. Firefox
+  // may cut a pagehide handler off while the tab closes; unload and the visibilitychange in between get
+  // another go (leaveNow() sends the goodbye once). A tab merely hidden is not leaving.
+  private unloading = false;
+  private readonly onPageHide = (event: Event): void => {
+    if (event.type === "pagehide" || event.type === "unload") this.unloading = true;
+    if (this.unloading) this.mesh?.leaveNow();
   };
 
   private wireMesh(mesh: Mesh): void {
@@ -308,6 +313,14 @@ export class Meeting {
       participant.leftReason = reason;
       if (!this.lifecycle.is("joining")) this.emit("participant-left", participant);
     });
+    events.on("member-reconnecting", (member) => {
+      const participant = this.remote.get(member.id);
+      if (participant && !this.lifecycle.is("joining")) this.emit("participant-reconnecting", participant);
+    });
+    events.on("member-reconnected", (member) => {
+      const participant = this.remote.get(member.id);
+      if (participant && !this.lifecycle.is("joining")) this.emit("participant-reconnected", participant);
+    });
     events.on("member-message", ({ member, payload, direct }) => {
       const participant = this.remote.get(member.id);
       if (participant) this.emit("message", { participant, payload, direct });
@@ -320,7 +333,7 @@ export class Meeting {
       this.releaseMedia();
       // Out of the meeting, nobody is "in it" with us any more; no participant-left for each of them.
       this.remote.clear();
-      globalThis.removeEventListener?.("pagehide", this.onPageHide);
+      for (const type of UNLOAD_EVENTS) globalThis.removeEventListener?.(type, this.onPageHide);
       this.emit("meeting-left", { reason });
     });
   }
@@ -329,6 +342,9 @@ export class Meeting {
     emitSafely(this.emitter, type, payload);
   }
 }
+
+// The events a closing tab gets, in the order browsers fire them.
+const UNLOAD_EVENTS = ["pagehide", "visibilitychange", "unload"] as const;
 
 /** Creates a meeting; nothing is sent until {@link Meeting.join}. Throws `invalid-id` / `invalid-argument`. */
 export function initMeeting(config: MeetingConfig): Meeting {

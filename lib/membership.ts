@@ -14,6 +14,8 @@ import type { LinkTable } from "./link-table.js";
 import type { Logger } from "./log.js";
 import type { MediaRouter } from "./media-router.js";
 import type { MeshEvents, ParticipantLeftReason } from "./mesh-types.js";
+import type { Deliveries } from "./deliveries.js";
+import type { Presence } from "./presence.js";
 import type { AdmissionProof, HandoverProof, LinkMessage, RosterEntry, SignedRoster } from "./protocol.js";
 import { Cancelled, type OpQueue } from "./queue.js";
 import type { Member, Roster } from "./roster.js";
@@ -34,6 +36,8 @@ export interface MembershipDeps {
   keyring: Keyring;
   farewell: Farewell;
   router: MediaRouter;
+  presence: Presence;
+  deliveries: Deliveries;
   lifecycle: Lifecycle;
   queue: OpQueue;
   events: Emitter<MeshEvents>;
@@ -109,9 +113,13 @@ export class Membership {
         return link.signal(message.data);
       case "app": {
         const member = this.deps.roster.get(link.remoteId);
-        if (member) this.deps.events.emit("member-message", { member, payload: message.payload, direct: message.direct });
+        if (member && this.deps.deliveries.accept(member.id, message.n)) {
+          this.deps.events.emit("member-message", { member, payload: message.payload, direct: message.direct });
+        }
         return;
       }
+      case "ack":
+        return this.deps.deliveries.acked(link.remoteId, message.n);
       case "bye":
         // Gone at once; only who succeeds a leaving host waits for its handover to be checked.
         this.handover = this.deps.farewell.onBye(link, message);
@@ -124,9 +132,34 @@ export class Membership {
   onLinkClosed(link: Link, current: boolean): void {
     this.deps.farewell.settle(link);
     if (!current) return;
+    const id = link.remoteId;
+    // A member's link that closed without a goodbye is a link to heal, not a departure: the broker
+    // tells whether the member is gone (presence.ts).
+    if (this.deps.roster.has(id) && !link.violation && this.deps.lifecycle.active) {
+      this.deps.presence.quiet(id);
+      return this.deps.links.relink(id);
+    }
     this.deps.links.retry(link, this.deps.roster.hostId);
-    if (this.deps.lifecycle.active) this.removeMember(link.remoteId, link.violation ? "protocol-violation" : "connection-lost", null);
+    if (this.deps.lifecycle.active) this.removeMember(id, link.violation ? "protocol-violation" : "connection-lost", null);
     this.checkAlone();
+  }
+
+  /** A member's link went silent: it is reconnecting, not gone. */
+  onLinkSilent(link: Link): void {
+    if (this.deps.roster.has(link.remoteId) && this.deps.lifecycle.active) this.deps.presence.quiet(link.remoteId);
+  }
+
+  /** A silent link is heard from again. */
+  onLinkHeard(link: Link): void {
+    this.deps.presence.heard(link.remoteId);
+    this.deps.deliveries.resume(link.remoteId);
+  }
+
+  /** A member stayed silent past the reconnect timeout, or the broker says it is gone. */
+  lost(id: string): void {
+    if (!this.deps.lifecycle.active) return;
+    this.deps.links.discard(id);
+    this.removeMember(id, "connection-lost", null);
   }
 
   /**
@@ -137,10 +170,12 @@ export class Membership {
   async mayLink(id: string, admission: AdmissionProof | null): Promise<boolean> {
     const chain = this.deps.chain;
     if (chain.entry(id)) return true;
-    if (admission === null) return false;
-    if (await chain.admits(id, admission)) return true;
+    // Still joining, with no roster yet: a member's offer (a new link to us, who took over the id of a
+    // reloaded tab) is checked once the welcome's roster is here.
+    if (admission === null && chain.roster !== null) return false;
+    if (admission !== null && (await chain.admits(id, admission))) return true;
     await this.deps.timers.bound(new Promise<void>((resolve) => this.rosterWaiters.add(resolve)), ADMISSION_RECHECK_MS);
-    return !!chain.entry(id) || (await chain.admits(id, admission));
+    return !!chain.entry(id) || (admission !== null && (await chain.admits(id, admission)));
   }
 
   /** The host's welcome, as a newcomer takes it (see JoinFlow): our admission, the roster's members. */
@@ -216,7 +251,12 @@ export class Membership {
       return link.close();
     }
     this.deps.links.markReady(link);
-    const member: Member = { id: link.remoteId, name: hello.name, seq };
+    const id = link.remoteId;
+    const knownKey = this.keys.get(id);
+    if (this.deps.roster.has(id) && knownKey === hello.key) return this.relinked(link);
+    // The same id with another key, admitted by the host: a new incarnation (a reload); the old one is gone.
+    if (this.deps.roster.has(id)) this.removeMember(id, "connection-lost", null);
+    const member: Member = { id, name: hello.name, seq };
     this.keys.set(member.id, hello.key);
     this.deps.anchor.arrived(member.id, seq);
     this.deps.anchor.memberArrived();
@@ -228,11 +268,22 @@ export class Membership {
     this.deps.events.emit("member-joined", member);
   }
 
+  // A member we knew came back on a new link (or its old one recovered): what it missed goes again.
+  private relinked(link: Link): void {
+    const id = link.remoteId;
+    if (this.deps.presence.isSilent(id)) this.deps.presence.heard(id);
+    this.deps.deliveries.resume(id);
+    if (this.deps.chain.hostId === this.deps.selfId && link.remoteId === this.tokenHolder) {
+      this.tokenSent = false;
+      void this.shareToken();
+    }
+  }
+
   // The join number `hello`'s sender holds by the signed roster or a host-signed admission; null when
   // its key is not the one they name.
   private async identify(id: string, hello: Hello): Promise<number | null> {
     const entry = this.deps.chain.entry(id);
-    if (entry) return entry.key === hello.key ? entry.seq : null;
+    if (entry && entry.key === hello.key) return entry.seq;
     const proof = hello.admission;
     if (proof === null || proof.key !== hello.key) return null;
     return (await this.deps.chain.admits(id, proof)) ? proof.seq : null;
@@ -261,6 +312,8 @@ export class Membership {
     this.deps.log.debug(`${id} is gone (${reason})`);
     if (id === this.tokenHolder) this.heirLeft = reason === "left";
     this.keys.delete(id);
+    this.deps.presence.forget(id);
+    this.deps.deliveries.forget(id);
     if (member) this.deps.events.emit("member-left", { member, reason });
     const deferred = this.deferred;
     if (deferred) this.inOrder(() => this.consider(deferred));

@@ -22,6 +22,8 @@ export interface MeshConfig {
   joinTimeout: number;
   /** How long a link may take to open and say hello before it is given up. */
   linkTimeout: number;
+  /** How long a silent member stays in the meeting (reconnecting) before it counts as gone. */
+  reconnectTimeout: number;
   /** The meeting password, if any (see Scope). */
   password?: string;
 }
@@ -45,6 +47,10 @@ export interface MeshShared {
 export type MeshEvents = {
   "member-joined": Member;
   "member-left": { member: Member; reason: ParticipantLeftReason };
+  /** A member's link went silent or closed without a goodbye: still a member, its link is healing. */
+  "member-reconnecting": Member;
+  /** A reconnecting member is heard from again. */
+  "member-reconnected": Member;
   "host-changed": { hostId: string };
   "member-message": { member: Member; payload: JsonValue; direct: boolean };
   /** The mesh is over for us; it has already released everything. */

@@ -3,9 +3,10 @@
 // together. Each part does its own job; this file only says what follows what.
 import mitt from "mitt";
 import { AnchorRole } from "./anchor.js";
-import type { SignalChannel } from "./broker.js";
+import { ChannelOpenError, type SignalChannel } from "./broker.js";
 import { Timers } from "./clock.js";
 import { MeshError } from "./errors.js";
+import { Deliveries } from "./deliveries.js";
 import { Farewell } from "./farewell.js";
 import { JoinFlow, joinFailure, type JoinDeps } from "./join.js";
 import { HostChain } from "./host-chain.js";
@@ -15,8 +16,10 @@ import { LinkTable } from "./link-table.js";
 import { silentLogger, type Logger } from "./log.js";
 import { MediaRouter, type MeshMediaSource } from "./media-router.js";
 import { Membership } from "./membership.js";
+import { Presence, type Registration } from "./presence.js";
+import { randomId } from "./ids.js";
 import type { MeetingLeftReason, MeshConfig, MeshEnv, MeshEvents, MeshShared } from "./mesh-types.js";
-import { parseSignal, type JsonValue, type LinkMessage } from "./protocol.js";
+import { parseSignal, type JsonValue } from "./protocol.js";
 import { Cancelled, OpQueue } from "./queue.js";
 import { Roster, type Member } from "./roster.js";
 import { Scope } from "./scope.js";
@@ -26,6 +29,13 @@ export type { Member, MeshMediaSource };
 
 // How long a leaving host keeps the anchor for its heir to take it over.
 const HANDOVER_WAIT_MS = 1000;
+// How long the broker may take to say whether a silent member is still registered.
+const PROBE_TIMEOUT_MS = 2000;
+// Our own registration is checked this often (a message to ourselves through the broker); unanswered
+// this many times in a row, the socket is dead (PeerJS alone would notice only when the broker closes it,
+// 90 s later) and is replaced.
+const SELF_CHECK_MS = 1500;
+const SELF_CHECK_MISSES = 3;
 
 /** Membership of one meeting over a full mesh, as one join attempt sees it. */
 export class Mesh {
@@ -43,7 +53,11 @@ export class Mesh {
   private readonly scope: Scope;
   private readonly router: MediaRouter;
   private readonly membership: Membership;
+  private readonly presence: Presence;
+  private readonly deliveries: Deliveries;
   private self: SignalChannel | null = null;
+  private brokerUp = true;
+  private goodbyeSent = false;
 
   constructor(
     private readonly config: MeshConfig,
@@ -70,12 +84,31 @@ export class Mesh {
         open: (link) => this.membership.greet(link),
         message: (link, message) => this.membership.onLinkMessage(link, message),
         closed: (link, current) => this.membership.onLinkClosed(link, current),
+        silent: (link) => this.membership.onLinkSilent(link),
+        heard: (link) => this.membership.onLinkHeard(link),
         track: (link, track) => this.events.emit("member-track", { id: link.remoteId, track }),
         created: (link) => this.router.attach(link),
         mayLink: (id, admission) => this.membership.mayLink(id, admission),
         ownAdmission: () => this.membership.ownAdmission,
       },
     );
+    this.presence = new Presence({
+      timers: this.timers,
+      log: this.log,
+      reconnectTimeout: config.reconnectTimeout,
+      probe: (id) => this.probeRegistration(id),
+      relink: (id) => this.links.relink(id),
+      reconnecting: (id) => this.memberEvent("member-reconnecting", id),
+      reconnected: (id) => this.memberEvent("member-reconnected", id),
+      lost: (id) => this.membership.lost(id),
+    });
+    this.deliveries = new Deliveries({
+      timers: this.timers,
+      send: (id, message) => {
+        const link = this.links.get(id);
+        return !!link && link.ready && link.send(message);
+      },
+    });
     const active = (): boolean => this.lifecycle.active;
     const cutOff = (): void => this.close("connection-lost");
     this.anchor = new AnchorRole(config, {
@@ -93,6 +126,7 @@ export class Mesh {
       follow: (welcome) => (this.roster.alone ? cutOff() : this.membership.follow(welcome)),
       claimed: () => this.membership.claimed(),
       cutOff,
+      signaling: () => this.brokerUp,
       invited: (welcome) => this.membership.invited(welcome),
       // Losing the anchor is not losing the meeting: the host (by the chain) claims it again.
       lost: () => {
@@ -121,11 +155,17 @@ export class Mesh {
       keyring: this.keyring,
       farewell: this.farewell,
       router: this.router,
+      presence: this.presence,
+      deliveries: this.deliveries,
       lifecycle: this.lifecycle,
       queue: this.queue,
       events: this.events,
       log: this.log,
     });
+    // Who is reachable decides whether we are joined or reconnecting (see connectivity()).
+    for (const type of ["member-joined", "member-left", "member-reconnecting", "member-reconnected"] as const) {
+      this.events.on(type, () => this.connectivity());
+    }
   }
 
   get id(): string {
@@ -143,6 +183,11 @@ export class Mesh {
   /** Everyone else in the meeting, by id. */
   get members(): ReadonlyMap<string, Member> {
     return this.roster.view;
+  }
+
+  /** Members whose links are healing now (still members; see presence.ts). */
+  get reconnecting(): ReadonlySet<string> {
+    return this.presence.reconnecting;
   }
 
   /** Messages dropped (malformed, over the rate limit, or not ours), by sender. */
@@ -179,6 +224,7 @@ export class Mesh {
       await new JoinFlow(this.joinDeps()).run(signal);
       if (signal.aborted || !this.lifecycle.is("joining")) throw new Cancelled("join");
       this.lifecycle.to("joined");
+      this.connectivity();
     } catch (error) {
       const failure = joinFailure(error, signal.aborted, this.lifecycle, this.log);
       // Cancelled by leave(): the leave says goodbye on whatever links came up, then releases.
@@ -205,6 +251,7 @@ export class Mesh {
         this.self = self;
         this.listenToSelf(self);
         this.links.start();
+        this.deliveries.start();
       },
     };
   }
@@ -218,11 +265,47 @@ export class Mesh {
     };
     self.onStatus = (up) => {
       this.log.info(up ? "broker connection back" : "broker connection lost");
-      if (up && this.lifecycle.is("reconnecting")) this.lifecycle.to("joined");
-      else if (!up && this.lifecycle.is("joined") && this.lifecycle.to("reconnecting")) {
+      this.brokerUp = up;
+      const joined = this.lifecycle.is("joined");
+      this.connectivity();
+      if (!up && joined && this.lifecycle.is("reconnecting")) {
         this.events.emit("error", new MeshError("signaling-lost", "lost the broker; links keep working, newcomers wait"));
       }
+      // Offers made while our socket was dead went nowhere: make them again.
+      if (up) {
+        this.presence.kick();
+        this.links.reofferUnready();
+      }
     };
+    self.keepAlive(SELF_CHECK_MS, SELF_CHECK_MISSES);
+  }
+
+  // Joined while we reach the broker and at least one member (or nobody is there to reach);
+  // reconnecting otherwise. Cut off from every member, we wait for the links to heal (presence.ts).
+  private connectivity(): void {
+    if (!this.lifecycle.inMeeting) return;
+    const silent = this.presence.reconnecting;
+    const cutOff = this.roster.size > 0 && [...this.roster.view.keys()].every((id) => silent.has(id));
+    this.lifecycle.to(!this.brokerUp || cutOff ? "reconnecting" : "joined");
+  }
+
+  private memberEvent(type: "member-reconnecting" | "member-reconnected", id: string): void {
+    const member = this.roster.get(id);
+    if (member) this.events.emit(type, member);
+  }
+
+  // Whether a silent member's broker registration still exists: we try to register its id. A crashed
+  // or closed tab's socket closes at once, so the id is free ("gone"); taken, the member is alive
+  // somewhere (frozen, or cut off) and gets the reconnect timeout.
+  private async probeRegistration(id: string): Promise<Registration> {
+    if (!this.brokerUp || this.self === null) return "unknown";
+    try {
+      const channel = await this.env.openChannel(this.scope.brokerIdOf(id), PROBE_TIMEOUT_MS, randomId(24));
+      channel.close();
+      return "gone";
+    } catch (error) {
+      return error instanceof ChannelOpenError && error.kind === "id-taken" ? "here" : "unknown";
+    }
   }
 
   private onSelfSignal(src: string, payload: unknown): void {
@@ -268,10 +351,14 @@ export class Mesh {
    */
   leaveNow(): void {
     if (!this.lifecycle.inMeeting) return;
+    // The goodbye goes first and once: a browser may cut this handler off while the tab closes, and the
+    // next one (unload, visibilitychange) then finishes what is left.
+    if (!this.goodbyeSent) {
+      this.goodbyeSent = true;
+      this.farewell.goodbyeNow(this.roster.heir());
+    }
     this.lifecycle.to("leaving");
-    const successor = this.roster.heir();
     this.anchor.release();
-    this.farewell.goodbyeNow(successor);
     this.close("left");
   }
 
@@ -303,10 +390,26 @@ export class Mesh {
     this.router.changed(kind);
   }
 
-  /** Sends app data to one member, or to every member when `to` is null. Returns how many links took it. */
-  sendApp(payload: JsonValue, to: string | null): number {
-    const message: LinkMessage = { v: 1, t: "app", direct: to !== null, payload };
-    return this.links.broadcast(message, (l) => l.ready && (to === null || l.remoteId === to));
+  /**
+   * Sends app data to one member, or to every member when `to` is null: delivered once and in order,
+   * also to members whose links are healing (kept until they acknowledge it). Returns how many members
+   * it went to; a member whose backlog is full is reported through `error` (`backlog-full`).
+   */
+  sendApp(payload: JsonValue, to: string | null, chars: number): number {
+    let queued = 0;
+    for (const id of this.roster.view.keys()) {
+      if (to !== null && id !== to) continue;
+      if (this.deliveries.enqueue(id, payload, to !== null, chars)) queued++;
+      else {
+        this.events.emit(
+          "error",
+          new MeshError("backlog-full", `a message to ${id} was not sent: ${this.deliveries.backlog(id)} earlier ones still wait for it`, {
+            participantId: id,
+          }),
+        );
+      }
+    }
+    return queued;
   }
 
   private release(): void {

@@ -98,8 +98,13 @@ export type LinkMessage =
    */
   | { v: 1; t: "end"; nonce: string; hostId: string | null; time: number | null; sig: string | null }
   | { v: 1; t: "end-ack"; nonce: string }
-  /** App data from `meeting.send()`; `direct` when it was sent to this participant only. */
-  | { v: 1; t: "app"; direct: boolean; payload: JsonValue }
+  /**
+   * App data from `meeting.send()`; `direct` when it was sent to this participant only. `n` numbers the
+   * sender's app messages to this receiver, so that what is resent after a link heals is delivered once.
+   */
+  | { v: 1; t: "app"; n: number; direct: boolean; payload: JsonValue }
+  /** The receiver has every app message of ours up to `n` (see deliveries.ts). */
+  | { v: 1; t: "ack"; n: number }
   /** What the sender sends now: microphone and camera on or off (see media.ts). */
   | { v: 1; t: "media"; mic: boolean; cam: boolean };
 
@@ -208,10 +213,14 @@ export function parseLink(raw: unknown): LinkMessage | null {
       return { v: 1, t: "end-ack", nonce };
     }
     case "app": {
-      const { direct } = m;
-      if (typeof direct !== "boolean" || !("payload" in m)) return null;
+      const { direct, n } = m;
+      if (typeof direct !== "boolean" || !isSeq(n) || !("payload" in m)) return null;
       // JSON.parse only ever produces JSON values, so the payload is one by construction.
-      return { v: 1, t: "app", direct, payload: m["payload"] as JsonValue };
+      return { v: 1, t: "app", n, direct, payload: m["payload"] as JsonValue };
+    }
+    case "ack": {
+      const { n } = m;
+      return isSeq(n) ? { v: 1, t: "ack", n } : null;
     }
     case "media": {
       const { mic, cam } = m;

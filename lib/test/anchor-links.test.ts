@@ -31,6 +31,7 @@ class StubChannel implements SignalChannel {
     this.sent.push([dst, message]);
   }
   watch(): void {}
+  keepAlive(): void {}
   close(): void {
     this.closed = true;
   }
@@ -61,6 +62,8 @@ class StubTransport implements LinkTransport {
 function linkTable(clock: FakeClock, selfId = "alice", overrides: Partial<LinkTableDeps> = {}) {
   const transports: StubTransport[] = [];
   const closed: [string, boolean, boolean][] = [];
+  const silent: string[] = [];
+  const heard: string[] = [];
   const viaBroker: [string, SignalMessage][] = [];
   const table = new LinkTable(
     { selfId, heartbeatInterval: 250, heartbeatTimeout: 1800, linkTimeout: 10_000 },
@@ -77,6 +80,8 @@ function linkTable(clock: FakeClock, selfId = "alice", overrides: Partial<LinkTa
       open: () => undefined,
       message: () => undefined,
       closed: (link, current) => closed.push([link.remoteId, current, link.violation]),
+      silent: (link) => silent.push(link.remoteId),
+      heard: (link) => heard.push(link.remoteId),
       track: () => undefined,
       created: () => undefined,
       mayLink: async () => true,
@@ -84,7 +89,7 @@ function linkTable(clock: FakeClock, selfId = "alice", overrides: Partial<LinkTa
       ...overrides,
     },
   );
-  return { table, transports, closed, viaBroker };
+  return { table, transports, closed, viaBroker, silent, heard };
 }
 
 async function anchorRole(clock: FakeClock, openChannel: OpenChannel = async () => new StubChannel(ANCHOR)) {
@@ -111,6 +116,7 @@ async function anchorRole(clock: FakeClock, openChannel: OpenChannel = async () 
       follow: () => undefined,
       claimed: async () => undefined,
       cutOff: () => undefined,
+      signaling: () => true,
       invited: () => undefined,
       lost: () => undefined,
     },
@@ -281,9 +287,9 @@ describe("LinkTable", () => {
     assert.equal(host.transports.length, 1, "the host's link is succession's business");
   });
 
-  test("liveness: pings when idle, closes after heartbeatTimeout of silence; no timer after closeAll()", () => {
+  test("liveness: pings when idle, reports silence after heartbeatTimeout once, keeps the link and pings on; no timer after closeAll()", () => {
     const clock = new FakeClock();
-    const { table, transports, closed } = linkTable(clock);
+    const { table, transports, closed, silent, heard } = linkTable(clock);
     table.start();
     const link = table.connect("bob");
     const transport = transports[0];
@@ -295,12 +301,43 @@ describe("LinkTable", () => {
     clock.advance(1400);
     transport.onData?.(JSON.stringify({ v: 1, t: "ping" }));
     clock.advance(1700);
-    assert.equal(link.state, "open", "heard from 1.7 s ago: still alive");
+    assert.deepEqual(silent, [], "heard from 1.7 s ago: not silent");
     clock.advance(200);
-    assert.equal(link.state, "closed");
-    assert.deepEqual(closed, [["bob", true, false]]);
+    assert.deepEqual(silent, ["bob"]);
+    clock.advance(5000);
+    assert.deepEqual(silent, ["bob"], "one report per silence");
+    assert.equal(link.state, "open", "a silent link is kept: it may come back");
+    const pings = transport.sent.length;
+    clock.advance(500);
+    assert.ok(transport.sent.length > pings, "pings go on while silent");
+    transport.onData?.(JSON.stringify({ v: 1, t: "ping" }));
+    assert.deepEqual(heard, ["bob"]);
+    assert.deepEqual(closed, []);
     table.closeAll();
     assert.equal(clock.pending, 0);
+  });
+
+  test("relink: a silent link is replaced by a new offer; the old one's close is not the participant's; an attempt gets time before the next", () => {
+    const clock = new FakeClock();
+    const { table, transports, closed, viaBroker } = linkTable(clock);
+    table.start();
+    const old = table.connect("bob");
+    transports[0]?.onOpen?.();
+    table.markReady(old);
+    clock.advance(2000);
+    table.relink("bob");
+    const fresh = table.get("bob");
+    assert.ok(fresh && fresh !== old && fresh.initiator);
+    assert.equal(old.state, "closed");
+    assert.deepEqual(closed, [["bob", false, false]], "the replaced link closes as not current");
+    transports[1]?.onSignal?.({ type: "offer", sdp: "v=0" });
+    assert.equal(viaBroker.length, 1, "the new offer goes through the broker");
+    table.relink("bob");
+    assert.equal(table.get("bob"), fresh, "a young attempt is left alone");
+    clock.advance(3000);
+    table.relink("bob");
+    assert.notEqual(table.get("bob"), fresh, "an attempt that did not come up in time is replaced");
+    table.closeAll();
   });
 
   test("a participant that keeps sending garbage is cut off as a protocol violation", () => {

@@ -51,6 +51,9 @@ class FakeChannel implements SignalChannel {
     }, intervalMs);
   }
 
+  /** The fake's sockets never die on their own: broker outages are setReachable(). */
+  keepAlive(): void {}
+
   close(): void {
     this.stop();
     this.broker.unregister(this);
@@ -258,6 +261,7 @@ class FakeTransport implements LinkTransport {
     readonly initiator: boolean,
     private readonly net: FakeTransports,
   ) {
+    this.cut = net.isolated.has(owner);
     if (initiator) {
       // simple-peer signals after construction, once the offer and the first candidates exist.
       later(() => {
@@ -278,6 +282,7 @@ class FakeTransport implements LinkTransport {
       if (!offerer || offerer.state !== "new" || offerer.partner !== null) return; // a dead offer: nothing happens
       this.partner = offerer;
       offerer.partner = this;
+      if (this.cut || offerer.cut) this.cut = offerer.cut = true;
       this.state = "paired";
       later(() => {
         if (this.state !== "paired") return;
@@ -391,6 +396,20 @@ export class FakeTransports {
       }
     }
     return n;
+  }
+
+  /** Owners whose new links never carry anything either (see isolate()). */
+  readonly isolated = new Set<string>();
+
+  /** Cuts every link of `owner`, and every link it makes later, until restore(). */
+  isolate(owner: string): void {
+    this.isolated.add(owner);
+    this.cutAll(owner);
+  }
+
+  /** `owner`'s network is back: its new links work (those cut stay cut, like a dead ICE pair). */
+  restore(owner: string): void {
+    this.isolated.delete(owner);
   }
 
   /** Silently cuts every link of `owner`; returns how many links were cut. */

@@ -7,7 +7,10 @@ import { FAST, Scene, meshComplete, seen } from "./scene.js";
 import { codeOf, quietPeriod, rejection, thrown, within } from "./wait.js";
 
 // Detection of a silent participant: heartbeat timeout, plus one ticker period, plus scheduling slack.
+// Silence is noticed at the heartbeat timeout; a member that is not gone at the broker (frozen, cut off)
+// stays reconnecting for the reconnect timeout before it counts as lost.
 const LOSS_DEADLINE = FAST.heartbeatTimeout + 700;
+const SILENT_LOSS_DEADLINE = LOSS_DEADLINE + FAST.reconnectTimeout;
 
 const ids = (meetings: readonly Meeting[]): string[] => meetings.map((m) => m.localParticipant.id);
 
@@ -505,7 +508,7 @@ describe("frozen hosts and the anchor token", () => {
     await scene.settled(
       "bob to be host everywhere",
       () => rest.every((m) => m.hostId === "bob" && !m.participants.has("alice")),
-      LOSS_DEADLINE + 1000,
+      SILENT_LOSS_DEADLINE + 1000,
     );
     for (const meeting of rest) {
       assert.deepEqual(scene.events(meeting, "participant-left").map((p) => [p.id, p.leftReason]), [["alice", "connection-lost"]]);
@@ -530,7 +533,7 @@ describe("frozen hosts and the anchor token", () => {
     const rest = [carol, dave, erin];
     await scene.settled("erin to be in", () => meshComplete([bob, ...rest]));
     scene.net.crash("bob", "frozen");
-    await scene.settled("carol to be host everywhere", () => rest.every((m) => m.hostId === "carol" && !m.participants.has("bob")), LOSS_DEADLINE + 1000);
+    await scene.settled("carol to be host everywhere", () => rest.every((m) => m.hostId === "carol" && !m.participants.has("bob")), SILENT_LOSS_DEADLINE + 1000);
     const fred = scene.meeting("fred", { joinTimeout: 8000 });
     await within("fred's join", fred.join(), 9000);
     await scene.settled("fred to be in everyone's meeting", () => meshComplete([...rest, fred]));
@@ -545,7 +548,7 @@ describe("frozen hosts and the anchor token", () => {
     const [alice, bob, carol] = await scene.fullMesh("alice", "bob", "carol");
     assert.ok(alice && bob && carol);
     scene.net.crash("alice", "frozen");
-    await scene.settled("bob to be host", () => [bob, carol].every((m) => m.hostId === "bob" && m.participants.size === 1), LOSS_DEADLINE + 1000);
+    await scene.settled("bob to be host", () => [bob, carol].every((m) => m.hostId === "bob" && m.participants.size === 1), SILENT_LOSS_DEADLINE + 1000);
     await scene.settled("bob to take the anchor over", () => scene.net.broker.ownerOf(scene.anchorId) === "bob", 3000);
     const before = [scene.log(bob).length, scene.log(carol).length];
     scene.net.broker.thaw("alice"); // her links stay dead: the others closed theirs long ago
@@ -596,18 +599,57 @@ describe("lost participants", () => {
     await scene.settled("the rest still talk", () => [alice, dave].every((m) => scene.events(m, "message").length === 1));
   });
 
-  test("a participant whose links all die, though its broker works, leaves with connection-lost", async (t) => {
+  test("a participant cut off from everyone (its broker works) is reconnecting, not gone: back on new links when the path returns, and what was sent meanwhile arrives once, in order", async (t) => {
+    const scene = new Scene(t);
+    const meetings: Meeting[] = [];
+    for (const id of ["alice", "bob", "carol", "dave"]) {
+      const meeting = scene.meeting(id, { reconnectTimeout: 20_000 });
+      await within(`${id} to join`, meeting.join(), 5000);
+      meetings.push(meeting);
+    }
+    await scene.settled("everyone to see everyone", () => meshComplete(meetings));
+    const [alice, bob, carol, dave] = meetings;
+    assert.ok(alice && bob && carol && dave);
+    const rest = [alice, bob, carol];
+    scene.net.transports.isolate("dave");
+    await scene.settled("everyone to see dave reconnecting", () => rest.every((m) => scene.events(m, "participant-reconnecting").length === 1), LOSS_DEADLINE);
+    await scene.settled("dave to be reconnecting", () => dave.state === "reconnecting");
+    for (const m of rest) assert.deepEqual(scene.events(m, "participant-reconnecting").map((p) => p.id), ["dave"]);
+    assert.deepEqual(scene.events(dave, "participant-reconnecting").map((p) => p.id).sort(), ["alice", "bob", "carol"]);
+    for (let i = 0; i < 5; i++) for (const m of meetings) m.send({ from: m.localParticipant.id, i });
+    await quietPeriod(FAST.heartbeatTimeout);
+    scene.net.transports.restore("dave");
+    await scene.settled("dave to be back everywhere", () => rest.every((m) => scene.events(m, "participant-reconnected").length === 1) && dave.state === "joined", 5000);
+    await scene.settled("every message to arrive", () => meetings.every((m) => scene.events(m, "message").length === 15), 3000);
+    await quietPeriod(300);
+    for (const receiver of meetings) {
+      const got = scene.events(receiver, "message");
+      assert.equal(got.length, 15, "each message once");
+      for (const sender of meetings) {
+        if (sender === receiver) continue;
+        const id = sender.localParticipant.id;
+        assert.deepEqual(got.filter((m) => m.participant.id === id).map((m) => m.payload), Array.from({ length: 5 }, (_, i) => ({ from: id, i })));
+      }
+      assert.deepEqual(scene.events(receiver, "participant-left"), []);
+      assert.deepEqual(scene.events(receiver, "meeting-left"), []);
+      assert.equal(receiver.hostId, "alice");
+    }
+    assert.ok(meshComplete(meetings));
+  });
+
+  test("a participant cut off from everyone for longer than reconnectTimeout (its broker works) leaves with connection-lost; the others drop it", async (t) => {
     const scene = new Scene(t);
     const [alice, bob, carol, dave] = await scene.fullMesh("alice", "bob", "carol", "dave");
     assert.ok(alice && bob && carol && dave);
-    scene.net.transports.cutAll("dave");
+    scene.net.transports.isolate("dave");
     // Dave finds himself alone, knocks on the anchor, hears the live host answer: he is the one cut off.
-    const left = await scene.next(dave, "meeting-left", () => true, LOSS_DEADLINE + 3000);
+    const left = await scene.next(dave, "meeting-left", () => true, SILENT_LOSS_DEADLINE + 3000);
     assert.deepEqual(left, { reason: "connection-lost" });
     const rest = [alice, bob, carol];
-    await scene.settled("dave to be gone everywhere", () => rest.every((m) => !m.participants.has("dave")), LOSS_DEADLINE);
+    await scene.settled("dave to be gone everywhere", () => rest.every((m) => !m.participants.has("dave")), SILENT_LOSS_DEADLINE);
     for (const meeting of rest) {
       assert.deepEqual(scene.events(meeting, "participant-left").map((p) => [p.id, p.leftReason]), [["dave", "connection-lost"]]);
+      assert.deepEqual(scene.events(meeting, "participant-reconnecting").map((p) => p.id), ["dave"]);
       assert.equal(meeting.hostId, "alice");
     }
     assert.ok(meshComplete(rest));
@@ -628,7 +670,9 @@ describe("lost participants", () => {
     assert.ok(alice && bob && carol);
     scene.net.crash("bob");
     const bobReloaded = scene.meeting("bob", {}, "bob-reloaded");
-    await within("the reloaded bob's join", bobReloaded.join(), 4000);
+    const joining = bobReloaded.join();
+    await scene.settled("the reloaded bob to join", () => bobReloaded.state === "joined", 4000);
+    await joining;
     await scene.settled("the reloaded bob to be in everyone's meeting", () => meshComplete([alice, bobReloaded, carol]));
     await quietPeriod(FAST.heartbeatTimeout * 2);
     assert.ok(meshComplete([alice, bobReloaded, carol]));

@@ -160,8 +160,8 @@ describe("hostile and malformed input", () => {
       "[]",
       JSON.stringify({ v: 2, t: "ping" }),
       JSON.stringify({ v: 1, t: "kick" }),
-      JSON.stringify({ v: 1, t: "app", direct: "yes", payload: 1 }),
-      JSON.stringify({ v: 1, t: "app", direct: false, payload: "x".repeat(MAX_LINK_MESSAGE) }),
+      JSON.stringify({ v: 1, t: "app", n: 0, direct: "yes", payload: 1 }),
+      JSON.stringify({ v: 1, t: "app", n: 0, direct: false, payload: "x".repeat(MAX_LINK_MESSAGE) }),
     ];
     for (const text of garbage) assert.ok(scene.net.transports.sendRaw("bob", "alice", text));
     // A second hello must not rename bob or change his place in line.
@@ -169,7 +169,7 @@ describe("hostile and malformed input", () => {
     // Unsolicited acks are harmless.
     assert.ok(scene.net.transports.sendRaw("bob", "alice", encodeLink({ v: 1, t: "bye-ack" })));
     assert.ok(scene.net.transports.sendRaw("bob", "alice", encodeLink({ v: 1, t: "end-ack", nonce: "n" })));
-    bob.sendApp("after the garbage", null);
+    bob.sendApp("after the garbage", null, 19);
     await scene.settled("the good message to arrive", () => scene.meshEvents(alice, "member-message").length === 1);
     assert.equal(alice.dropped.get("bob"), garbage.length);
     assert.deepEqual(scene.meshEvents(alice, "member-message").map((m) => m.payload), ["after the garbage"]);

@@ -58,9 +58,9 @@ describe("parseLink", () => {
     ["bye-ack", json({ v: 1, t: "bye-ack" }), { v: 1, t: "bye-ack" }],
     ["end", json({ v: 1, t: "end", nonce: "n1", hostId: null, time: null, sig: null }), { v: 1, t: "end", nonce: "n1", hostId: null, time: null, sig: null }],
     ["end-ack", json({ v: 1, t: "end-ack", nonce: "n1" }), { v: 1, t: "end-ack", nonce: "n1" }],
-    ["app, string", json({ v: 1, t: "app", direct: false, payload: "hi" }), { v: 1, t: "app", direct: false, payload: "hi" }],
-    ["app, null payload", json({ v: 1, t: "app", direct: true, payload: null }), { v: 1, t: "app", direct: true, payload: null }],
-    ["app, nested", json({ v: 1, t: "app", direct: false, payload: { a: [1, 2, { b: true }], c: "d" } }), { v: 1, t: "app", direct: false, payload: { a: [1, 2, { b: true }], c: "d" } }],
+    ["app, string", json({ v: 1, t: "app", n: 0, direct: false, payload: "hi" }), { v: 1, t: "app", n: 0, direct: false, payload: "hi" }],
+    ["app, null payload", json({ v: 1, t: "app", n: 0, direct: true, payload: null }), { v: 1, t: "app", n: 0, direct: true, payload: null }],
+    ["app, nested", json({ v: 1, t: "app", n: 0, direct: false, payload: { a: [1, 2, { b: true }], c: "d" } }), { v: 1, t: "app", n: 0, direct: false, payload: { a: [1, 2, { b: true }], c: "d" } }],
     ["extra fields are dropped", json({ v: 1, t: "ping", extra: 1, admin: true }), { v: 1, t: "ping" }],
     ["a roster", json({ v: 1, t: "roster", roster: TEST_ROSTER, handover: null }), { v: 1, t: "roster", roster: TEST_ROSTER, handover: null }],
     [
@@ -136,9 +136,12 @@ describe("parseLink", () => {
     ["end, nonce a number", json({ v: 1, t: "end", nonce: 12 })],
     ["end, nonce too long", json({ v: 1, t: "end", nonce: "n".repeat(129) })],
     ["end-ack, empty nonce", json({ v: 1, t: "end-ack", nonce: "" })],
-    ["app, no direct flag", json({ v: 1, t: "app", payload: 1 })],
-    ["app, direct as text", json({ v: 1, t: "app", direct: "true", payload: 1 })],
-    ["app, no payload", json({ v: 1, t: "app", direct: false })],
+    ["app, no direct flag", json({ v: 1, t: "app", n: 0, payload: 1 })],
+    ["app, no number", json({ v: 1, t: "app", direct: false, payload: 1 })],
+    ["app, negative number", json({ v: 1, t: "app", n: -1, direct: false, payload: 1 })],
+    ["ack, fractional number", json({ v: 1, t: "ack", n: 1.5 })],
+    ["app, direct as text", json({ v: 1, t: "app", n: 0, direct: "true", payload: 1 })],
+    ["app, no payload", json({ v: 1, t: "app", n: 0, direct: false })],
     ["type and version only under __proto__", '{"__proto__":{"v":1,"t":"ping"}}'],
   ];
   for (const [label, raw] of bad) {
@@ -148,11 +151,11 @@ describe("parseLink", () => {
   }
 
   test("accepts a message of exactly MAX_LINK_MESSAGE characters and drops one character more", () => {
-    const envelope = json({ v: 1, t: "app", direct: false, payload: "" }).length;
-    const fits = json({ v: 1, t: "app", direct: false, payload: "x".repeat(MAX_LINK_MESSAGE - envelope) });
+    const envelope = json({ v: 1, t: "app", n: 0, direct: false, payload: "" }).length;
+    const fits = json({ v: 1, t: "app", n: 0, direct: false, payload: "x".repeat(MAX_LINK_MESSAGE - envelope) });
     assert.equal(fits.length, MAX_LINK_MESSAGE);
     assert.notEqual(parseLink(fits), null);
-    const over = json({ v: 1, t: "app", direct: false, payload: "x".repeat(MAX_LINK_MESSAGE - envelope + 1) });
+    const over = json({ v: 1, t: "app", n: 0, direct: false, payload: "x".repeat(MAX_LINK_MESSAGE - envelope + 1) });
     assert.equal(parseLink(over), null);
     // Oversize is judged on length alone: even text that is not JSON is not parsed.
     assert.equal(parseLink(" ".repeat(MAX_LINK_MESSAGE + 1)), null);
@@ -161,9 +164,9 @@ describe("parseLink", () => {
   test("a largest allowed app payload fits in a link message", () => {
     const payload = "y".repeat(MAX_APP_PAYLOAD - 2); // its JSON is exactly MAX_APP_PAYLOAD long
     assert.equal(json(payload).length, MAX_APP_PAYLOAD);
-    const raw = encodeLink({ v: 1, t: "app", direct: true, payload });
+    const raw = encodeLink({ v: 1, t: "app", n: 0, direct: true, payload });
     assert.ok(raw.length <= MAX_LINK_MESSAGE);
-    assert.deepEqual(parseLink(raw), { v: 1, t: "app", direct: true, payload });
+    assert.deepEqual(parseLink(raw), { v: 1, t: "app", n: 0, direct: true, payload });
   });
 
   test("a top-level __proto__ key neither reaches the message nor pollutes Object.prototype", () => {
@@ -188,7 +191,7 @@ describe("parseLink", () => {
 
   test("nested __proto__ keys are dropped from app payloads; other keys survive", () => {
     const raw =
-      '{"v":1,"t":"app","direct":false,"payload":{"text":"hi","__proto__":{"polluted":true},' +
+      '{"v":1,"t":"app","n":0,"direct":false,"payload":{"text":"hi","__proto__":{"polluted":true},' +
       '"inner":{"__proto__":{"polluted":true},"keep":1},"list":[{"__proto__":{"polluted":true}},2],' +
       '"constructor":"kept as data"}}';
     const message = parseLink(raw);
@@ -204,7 +207,7 @@ describe("parseLink", () => {
   });
 
   test("a payload that is only a __proto__ key arrives as an empty object", () => {
-    const message = parseLink('{"v":1,"t":"app","direct":true,"payload":{"__proto__":{"polluted":true}}}');
+    const message = parseLink('{"v":1,"t":"app","n":0,"direct":true,"payload":{"__proto__":{"polluted":true}}}');
     assert.ok(message !== null && message.t === "app");
     assert.deepEqual(message.payload, {});
     assertNoProtoKeys(message.payload);
@@ -212,7 +215,7 @@ describe("parseLink", () => {
   });
 
   test("the parsed message is a fresh object: no field of the input is shared", () => {
-    const raw = json({ v: 1, t: "app", direct: false, payload: { a: 1 } });
+    const raw = json({ v: 1, t: "app", n: 0, direct: false, payload: { a: 1 } });
     const first = parseLink(raw);
     const second = parseLink(raw);
     assert.deepEqual(first, second);
@@ -246,7 +249,8 @@ describe("encodeLink -> parseLink round trip", () => {
     { v: PROTOCOL_VERSION, t: "bye-ack" },
     { v: PROTOCOL_VERSION, t: "end", nonce: "abc123", hostId: null, time: null, sig: null },
     { v: PROTOCOL_VERSION, t: "end-ack", nonce: "abc123" },
-    ...payloads.map((payload, i): LinkMessage => ({ v: PROTOCOL_VERSION, t: "app", direct: i % 2 === 0, payload })),
+    { v: PROTOCOL_VERSION, t: "ack", n: 7 },
+    ...payloads.map((payload, i): LinkMessage => ({ v: PROTOCOL_VERSION, t: "app", n: 0, direct: i % 2 === 0, payload })),
   ];
   for (const message of messages) {
     test(`${message.t} ${message.t === "app" ? json(message.payload).slice(0, 40) : ""}`, () => {
@@ -256,7 +260,7 @@ describe("encodeLink -> parseLink round trip", () => {
 
   test("covers every message type", () => {
     const types = new Set(messages.map((m) => m.t));
-    assert.deepEqual([...types].sort(), ["anchor", "app", "bye", "bye-ack", "end", "end-ack", "hello", "ping"]);
+    assert.deepEqual([...types].sort(), ["ack", "anchor", "app", "bye", "bye-ack", "end", "end-ack", "hello", "ping"]);
   });
 });
 

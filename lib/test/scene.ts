@@ -18,7 +18,7 @@ const LOG_LINES_ON_FAILURE = 40;
  * shorter on purpose: on a loaded CI machine (2 CPUs next to a Chromium e2e run) this process can be
  * descheduled for a few hundred ms, and a 300 ms timeout then drops healthy links.
  */
-export const FAST = { heartbeatInterval: 50, heartbeatTimeout: 800, joinTimeout: 4000 } as const;
+export const FAST = { heartbeatInterval: 50, heartbeatTimeout: 800, joinTimeout: 4000, reconnectTimeout: 1500 } as const;
 
 const EVENT_TYPES = [
   "meeting-joined",
@@ -26,6 +26,8 @@ const EVENT_TYPES = [
   "participant-joined",
   "participant-left",
   "host-changed",
+  "participant-reconnecting",
+  "participant-reconnected",
   "message",
   "meeting-state-changed",
   "error",

@@ -77,7 +77,8 @@ export function installPageHook(): void {
   };
   if (w.__MESHMEET_HOOK__) return;
   const EVENTS = [
-    "meeting-joined", "meeting-left", "participant-joined", "participant-left", "host-changed",
+    "meeting-joined", "meeting-left", "participant-joined", "participant-left", "participant-reconnecting",
+    "participant-reconnected", "host-changed",
     "meeting-state-changed", "message", "error", "stream-enabled", "stream-disabled",
     "participant-reconnecting", "participant-reconnected",
   ];
