@@ -80,7 +80,6 @@ export function installPageHook(): void {
     "meeting-joined", "meeting-left", "participant-joined", "participant-left", "participant-reconnecting",
     "participant-reconnected", "host-changed",
     "meeting-state-changed", "message", "error", "stream-enabled", "stream-disabled",
-    "participant-reconnecting", "participant-reconnected",
   ];
   const uncaught: string[] = [];
   addEventListener("error", (e) => uncaught.push(String(e.message)));
