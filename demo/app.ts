@@ -283,6 +283,14 @@ function wireMeeting(m: Meeting): void {
     chat.addNotice(`${p.displayName} ${PARTICIPANT_LEFT_WORDS[reason]}`);
     renderMeeting(m);
   });
+  m.on("participant-reconnecting", (p) => {
+    log.add("participant-reconnecting", nameOf(p), "warn");
+    if (isCurrent()) renderMeeting(m);
+  });
+  m.on("participant-reconnected", (p) => {
+    log.add("participant-reconnected", nameOf(p), "good");
+    if (isCurrent()) renderMeeting(m);
+  });
   m.on("host-changed", ({ hostId }) => {
     const host = hostLabel(m);
     log.add("host-changed", `${host} (${hostId})`, "warn");

@@ -35,6 +35,7 @@ function tags(participant: Participant, isHost: boolean): HTMLElement[] {
   const list: HTMLElement[] = [];
   if (participant.local) list.push(youTag());
   if (isHost) list.push(hostBadge());
+  if (participant.reconnecting) list.push(el("span", { className: "badge badge-reconnecting", text: "Reconnecting" }));
   return list;
 }
 

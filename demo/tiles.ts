@@ -145,6 +145,8 @@ export class Stage {
     const tags: HTMLElement[] = [];
     if (p.local) tags.push(el("span", { className: "badge badge-you", text: "You" }));
     if (isHost) tags.push(el("span", { className: "badge badge-host", text: "Host", testid: "host-badge" }));
+    if (p.reconnecting) tags.push(el("span", { className: "badge badge-reconnecting", text: "Reconnecting", testid: "reconnecting-badge" }));
+    tile.root.classList.toggle("tile-reconnecting", p.reconnecting);
     tile.caption.replaceChildren(
       el("span", { className: "tile-name", text: p.displayName, testid: "tile-name" }),
       ...tags,

@@ -33,6 +33,10 @@ async function hostilePage(browser: Browser): Promise<{ page: Page; run: <T>(fn:
   return { page, run };
 }
 
+// Mallory here sends no heartbeats: the honest keep her as reconnecting for reconnectTimeout (30 s by
+// default), shortened so that she is dropped within the tests' waits, as a silent member would be.
+test.use({ meshOptions: { reconnectTimeout: 3000 } });
+
 function options(mesh: MeshKit, participantId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { meetingId: mesh.meetingId, participantId, broker: mesh.broker, ...extra };
 }

@@ -2,7 +2,7 @@
 // network, all UDP dropped, the broker killed and restarted. Detection bounds are the reliability
 // issue's, with generous margins only where the issue gives none; figures go to test-results/figures.jsonl.
 import { expect, test, type MeshKit, type MeshParticipant } from "meshmeet/testing";
-import { BrokerProcess, cutAllUdp, isolate, recordFigure, restoreAllPaths } from "./faults.js";
+import { blockTcp, BrokerProcess, cutAllUdp, isolate, recordFigure, restoreAllPaths } from "./faults.js";
 
 // With the library's default heartbeats (250 / 1800 ms).
 const LOST_WITHIN_MS = 3000;
@@ -100,14 +100,18 @@ test.describe("silent participants", () => {
     await departureSeen(others, "p2", "connection-lost", since, LOST_WITHIN_MS + RECONNECT_TIMEOUT_MS + 3000);
     const left = await victim.waitFor("meeting-left", { reason: "connection-lost" }, { timeout: 20_000 });
     recordFigure("cut-off participant's meeting-left", left.at - since);
-    // The others carry on, with the same host, and none of them lost or missed anyone else.
+    // The others carry on, with the same host, and none of them lost anyone else. (A healthy pair may
+    // hiccup on a loaded machine, or while the cut goes in: reconnecting, then reconnected, never gone.)
+    const ids = (events: { payload: unknown }[]): string[] => events.map((e) => (e.payload as { id: string }).id);
     for (const p of others) {
       const snap = await p.snapshot();
       expect(snap.hostId).toBe("p0");
       expect(snap.participants).toHaveLength(2);
       expect(await p.events("meeting-left")).toEqual([]);
-      expect((await p.events("participant-left")).map((e) => (e.payload as { id: string }).id)).toEqual(["p2"]);
-      expect((await p.events("participant-reconnecting")).map((e) => (e.payload as { id: string }).id)).toEqual(["p2"]);
+      expect(ids(await p.events("participant-left"))).toEqual(["p2"]);
+      const hiccups = ids(await p.events("participant-reconnecting")).filter((id) => id !== "p2");
+      expect(ids(await p.events("participant-reconnected")).sort(), `${p.id}: everyone but p2 came back`).toEqual(hiccups.sort());
+      if (hiccups.length > 0) test.info().annotations.push({ type: "hiccup", description: `${p.id} saw ${hiccups.join(", ")} reconnect` });
     }
   });
 
@@ -150,8 +154,12 @@ test("a short outage inside the heartbeat timeout loses nobody", async ({ mesh }
   }
 });
 
-for (const outage of [2000, 5000]) {
-  test(`an outage of ${outage / 1000} s (every link silent): nobody leaves, everyone is back, and chat sent during it arrives once, in order`, async ({ mesh }) => {
+// CI runs 2 s and 5 s once; MESHMEET_OUTAGE_FIGURES=1 runs 2, 5, 10 and 20 s five times each (the README's figures).
+const FIGURES = process.env.MESHMEET_OUTAGE_FIGURES === "1";
+const OUTAGES = (FIGURES ? [2000, 5000, 10_000, 20_000] : [2000, 5000]).flatMap((ms) => Array.from({ length: FIGURES ? 5 : 1 }, (_, i) => [ms, i + 1] as const));
+
+for (const [outage, run] of OUTAGES) {
+  test(`an outage of ${outage / 1000} s${FIGURES ? ` (${run}/5)` : ""} (every link silent): nobody leaves, everyone is back, and chat sent during it arrives once, in order`, async ({ mesh }) => {
     const everyone = await mesh.join(3);
     const { restore } = cutAllUdp();
     for (const p of everyone) await p.waitFor("meeting-state-changed", { state: "reconnecting" }, { timeout: LOST_WITHIN_MS + 2000 });
@@ -169,6 +177,13 @@ for (const outage of [2000, 5000]) {
       }
     }
     recordFigure(`outage ${outage / 1000} s: chat flowing again after the network returned`, worst);
+    let reconnected = 0;
+    for (const p of everyone) {
+      for (const q of everyone) {
+        if (q !== p) reconnected = Math.max(reconnected, (await p.waitFor("participant-reconnected", { id: q.id }, { after: back })).at - back);
+      }
+    }
+    recordFigure(`outage ${outage / 1000} s: everyone reconnected after the network returned`, reconnected);
     for (const p of everyone) {
       await p.waitFor("meeting-state-changed", { state: "joined" }, { after: back, timeout: 10_000 });
       expect(await p.events("participant-left")).toEqual([]);
@@ -226,18 +241,6 @@ for (let run = 1; run <= REPEAT; run++) {
   });
 }
 
-test("frozen host: the successor takes the anchor over and a newcomer can join", async ({ mesh }) => {
-  const everyone = await mesh.join(3);
-  await everyone[0]!.freeze();
-  const since = Date.now();
-  const survivors = everyone.slice(1);
-  for (const p of survivors) await p.waitFor("host-changed", { hostId: "p1" }, { timeout: LOST_WITHIN_MS + 2000 });
-  await expectOneHost(survivors, "p1");
-  const newcomer = await newcomerJoins(mesh, survivors, "p9");
-  recordFigure("newcomer admitted after host freeze", Date.now() - since);
-  expect((await newcomer.snapshot()).hostId).toBe("p1");
-});
-
 for (let run = 1; run <= REPEAT; run++) {
   test(`concurrent join ${run}/${REPEAT}: five tabs join a new meeting at once, one host, full mesh`, async ({ mesh }) => {
     const tabs: MeshParticipant[] = [];
@@ -264,6 +267,28 @@ test("rejoin: the same participantId joins again right after leaving, and right 
   await third.join();
   recordFigure("rejoin right after crash", Date.now() - start);
   await mesh.fullMesh([p0!, p1!, third]);
+});
+
+test("the broker unreachable for 12 s (its port blocked, sockets silently dead): noticed within 10 s, the meeting goes on, and everyone is back after", async ({ mesh }) => {
+  const everyone = await mesh.join(3);
+  const { at: since, restore } = blockTcp(mesh.broker.port);
+  let noticed = 0;
+  for (const p of everyone) noticed = Math.max(noticed, (await p.waitFor("meeting-state-changed", { state: "reconnecting" }, { after: since, timeout: 12_000 })).at - since);
+  recordFigure("dead broker socket noticed", noticed);
+  expect(noticed).toBeLessThan(10_000);
+  await everyone[1]!.send({ during: "broker outage" });
+  for (const p of [everyone[0]!, everyone[2]!]) await p.waitFor("message", { payload: { during: "broker outage" } });
+  // The outage's length is the point here: a fixed wait is right.
+  await everyone[0]!.page.waitForTimeout(Math.max(0, since + 12_000 - Date.now()));
+  const back = Date.now();
+  restore();
+  let worst = 0;
+  for (const p of everyone) worst = Math.max(worst, (await p.waitFor("meeting-state-changed", { state: "joined" }, { after: back, timeout: 15_000 })).at - back);
+  recordFigure("signaling back after a 12 s broker path outage", worst);
+  for (const p of everyone) expect(await p.events("participant-left")).toEqual([]);
+  const newcomer = await mesh.open({ participantId: "p9" });
+  await newcomer.join();
+  await mesh.fullMesh([...everyone, newcomer]);
 });
 
 test("broker outage: the meeting goes on, state says so, and newcomers join once it is back", async ({ mesh }) => {

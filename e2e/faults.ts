@@ -70,6 +70,14 @@ export async function isolate(victim: MeshParticipant, others: MeshParticipant[]
   return { at: drop(...rules), restore: restoreAllPaths };
 }
 
+/**
+ * Drops every TCP packet to and from `port` (the broker): its sockets go silent without closing, as on a
+ * network that loses the route to the broker. Links (UDP) are untouched.
+ */
+export function blockTcp(port: number): Cut {
+  return { at: drop(`tcp dport ${port}`, `tcp sport ${port}`), restore: restoreAllPaths };
+}
+
 /** Drops all UDP inside the namespace: every WebRTC link goes silent at once. */
 export function cutAllUdp(): Cut {
   return { at: drop("meta l4proto udp"), restore: restoreAllPaths };

@@ -25,7 +25,7 @@ async function hostile(browser: Browser, mesh: MeshKit, expectLinks: number): Pr
   await page.goto("/e2e/pages/hostile.html");
   const linked = await page.evaluate(
     (o) => (window as unknown as HostileWindow).Hostile.join(o),
-    { meetingId: mesh.meetingId, participantId: "mallory", broker: mesh.broker },
+    { meetingId: mesh.meetingId, participantId: "mallory", broker: mesh.broker, answerPings: true },
   );
   expect(linked).toHaveLength(expectLinks);
   return page;

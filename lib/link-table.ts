@@ -61,6 +61,9 @@ export class LinkTable {
   /** Messages dropped (malformed, over the rate limit, or not ours), by sender. */
   readonly dropped = new Map<string, number>();
   private readonly links = new Map<string, Link>();
+  // A member's working link that a new one is replacing: kept open until the new one says hello, since
+  // the path may come back first (then it is current again). At most one per participant.
+  private readonly standby = new Map<string, Link>();
   private readonly retries = new Map<string, number>();
   private readonly readyWaiters = new Map<Link, () => void>();
   private readonly retryTimers = new Map<string, Cancel>();
@@ -112,10 +115,18 @@ export class LinkTable {
       {
         signal: (l, data) => this.sendSignal(l, data),
         open: (l) => this.deps.open(l),
-        message: (l, message) => this.deps.message(l, message),
+        message: (l, message) => {
+          // The old link talks while its replacement is not up: the path is back, it is current again.
+          if (this.standby.get(l.remoteId) === l) {
+            this.promote(l);
+            if (this.isCurrent(l)) this.deps.heard(l);
+          }
+          return message.t === "ping" ? this.onPing(l) : this.deps.message(l, message);
+        },
         dropped: (l, why) => this.onDropped(l, why),
         closed: (l) => this.onClosed(l),
         heard: (l) => {
+          if (this.standby.get(l.remoteId) === l) this.promote(l);
           if (this.isCurrent(l)) this.deps.heard(l);
         },
         track: (l, track) => {
@@ -126,10 +137,36 @@ export class LinkTable {
     );
     const replaced = this.links.get(remoteId);
     this.links.set(remoteId, link);
-    // Closed once it is no longer current, so that its close is not taken for the participant's.
-    replaced?.close();
+    // A member's open link stands by until the new one is up; anything else is closed, once it is no
+    // longer current, so that its close is not taken for the participant's.
+    if (replaced?.ready && replaced.state === "open") {
+      const previous = this.standby.get(remoteId);
+      this.standby.set(remoteId, replaced);
+      previous?.close();
+    } else replaced?.close();
     this.deps.created(link);
     return link;
+  }
+
+  // The old link spoke before its replacement was up: it is current again, the attempt is dropped.
+  private promote(link: Link): void {
+    const id = link.remoteId;
+    this.standby.delete(id);
+    const attempt = this.links.get(id);
+    if (attempt?.ready) {
+      // The new link is up already: it wins.
+      link.close();
+      return;
+    }
+    this.deps.log.debug(`the old link to ${id} came back before its replacement`);
+    this.links.set(id, link);
+    attempt?.close();
+  }
+
+  private dropStandby(id: string): void {
+    const link = this.standby.get(id);
+    this.standby.delete(id);
+    link?.close();
   }
 
   /**
@@ -158,6 +195,7 @@ export class LinkTable {
     const link = this.links.get(id);
     this.links.delete(id);
     link?.close();
+    this.dropStandby(id);
   }
 
   /** Connects to `remoteId` unless a link to it exists. */
@@ -175,6 +213,7 @@ export class LinkTable {
   markReady(link: Link): void {
     link.markReady();
     this.retries.delete(link.remoteId);
+    if (this.standby.get(link.remoteId) !== link) this.dropStandby(link.remoteId);
     this.wakeWaiter(link);
   }
 
@@ -246,6 +285,7 @@ export class LinkTable {
   /** Forgets the link to `id` without reporting it (the participant said goodbye). */
   forget(id: string): void {
     this.links.delete(id);
+    this.dropStandby(id);
   }
 
   /** Sends `message` on every link that said hello (or every open one with `all`); returns how many took it. */
@@ -276,8 +316,9 @@ export class LinkTable {
     this.stopTicking();
     for (const cancel of this.retryTimers.values()) cancel();
     this.retryTimers.clear();
-    const links = this.all();
+    const links = [...this.all(), ...this.standby.values()];
     this.links.clear();
+    this.standby.clear();
     for (const link of links) link.close();
   }
 
@@ -300,6 +341,7 @@ export class LinkTable {
 
   private onClosed(link: Link): void {
     this.wakeWaiter(link);
+    if (this.standby.get(link.remoteId) === link) this.standby.delete(link.remoteId);
     const current = this.isCurrent(link);
     if (current) this.links.delete(link.remoteId);
     this.deps.closed(link, current);
@@ -310,8 +352,18 @@ export class LinkTable {
     this.readyWaiters.delete(link);
   }
 
+  // A ping answered when we have said nothing for a heartbeat interval: a background tab, whose timers
+  // the browser runs once a second or less, then still answers every ping at once (message events are
+  // not throttled), so its silence is not taken for a broken link. Two pings never answer each other:
+  // the answer itself counts as what we last sent.
+  private onPing(link: Link): void {
+    if (this.deps.timers.now() - link.lastSent >= this.config.heartbeatInterval) link.send({ v: 1, t: "ping" });
+  }
+
   private tick(): void {
     const now = this.deps.timers.now();
+    // A link standing by is pinged too: the other side may still be listening on it.
+    for (const link of this.standby.values()) if (now - link.lastSent >= this.config.heartbeatInterval) link.send({ v: 1, t: "ping" });
     for (const link of this.all()) {
       const stale = now - link.createdAt > this.config.linkTimeout;
       // Not open, or open but silent about who it is, for too long: give the link up.

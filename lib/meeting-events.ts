@@ -15,6 +15,8 @@ export interface Participant extends ParticipantMedia {
   readonly local: boolean;
   /** Why it left; null while it is in the meeting. */
   readonly leftReason: ParticipantLeftReason | null;
+  /** True while its link heals (between `participant-reconnecting` and `participant-reconnected`); always false for us. */
+  readonly reconnecting: boolean;
 }
 
 /** The events a Meeting emits, each with its one payload. */

@@ -20,6 +20,7 @@ const MEDIA_WAIT_MS = 3000;
 
 class ParticipantRecord extends ParticipantStreams implements Participant {
   leftReason: ParticipantLeftReason | null = null;
+  reconnecting = false;
   constructor(
     readonly id: string,
     readonly displayName: string,
@@ -315,11 +316,15 @@ export class Meeting {
     });
     events.on("member-reconnecting", (member) => {
       const participant = this.remote.get(member.id);
-      if (participant && !this.lifecycle.is("joining")) this.emit("participant-reconnecting", participant);
+      if (!participant) return;
+      participant.reconnecting = true;
+      if (!this.lifecycle.is("joining")) this.emit("participant-reconnecting", participant);
     });
     events.on("member-reconnected", (member) => {
       const participant = this.remote.get(member.id);
-      if (participant && !this.lifecycle.is("joining")) this.emit("participant-reconnected", participant);
+      if (!participant) return;
+      participant.reconnecting = false;
+      if (!this.lifecycle.is("joining")) this.emit("participant-reconnected", participant);
     });
     events.on("member-message", ({ member, payload, direct }) => {
       const participant = this.remote.get(member.id);

@@ -137,7 +137,10 @@ export class Membership {
     // tells whether the member is gone (presence.ts).
     if (this.deps.roster.has(id) && !link.violation && this.deps.lifecycle.active) {
       this.deps.presence.quiet(id);
-      return this.deps.links.relink(id);
+      // A working link gone: offer a new one now. An attempt that failed: the next comes from presence, at
+      // most about once a second, so that a link refused at hello cannot turn into a loop.
+      if (link.ready) this.deps.links.relink(id);
+      return;
     }
     this.deps.links.retry(link, this.deps.roster.hostId);
     if (this.deps.lifecycle.active) this.removeMember(id, link.violation ? "protocol-violation" : "connection-lost", null);

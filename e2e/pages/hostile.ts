@@ -11,6 +11,11 @@ interface Options {
   broker: { host: string; port: number; path: string };
   /** The join number it claims in its hello (an honest one says the welcome's). */
   claimSeq?: number;
+  /**
+   * Answer every ping, as a live member's links do; without it, mallory's links fall silent and the others
+   * keep her as reconnecting until their reconnectTimeout.
+   */
+  answerPings?: boolean;
 }
 
 type Broker = Options["broker"];
@@ -98,7 +103,11 @@ class Hostile {
         payload: { mm: 1, t: "signal", link: linkId, data, admission: this.admission },
       }),
     );
-    sp.on("data", (chunk: Uint8Array | string) => this.received.push(typeof chunk === "string" ? chunk : decoder.decode(chunk)));
+    sp.on("data", (chunk: Uint8Array | string) => {
+      const text = typeof chunk === "string" ? chunk : decoder.decode(chunk);
+      this.received.push(text);
+      if (options.answerPings && text.includes('"t":"ping"') && sp.connected) sp.send(JSON.stringify({ v: 1, t: "ping" }));
+    });
     sp.on("error", () => undefined);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(null), 10_000);
@@ -174,11 +183,11 @@ class Hostile {
       () => ({ v: 1, t: "rehome" }),
       () => ({ v: 1, t: "bye-ack" }),
       () => ({ v: 1, t: "end-ack", nonce: weird || "n" }),
-      () => ({ v: 1, t: "app", direct: i % 2 === 0, payload: { constructor: { prototype: { bad: 1 } }, n: i } }),
-      () => ({ v: 1, t: "app", direct: false, payload: pick([null, 0, -1, 1e308, "", [], [[[[]]]], { a: { b: { c: {} } } }]) }),
+      () => ({ v: 1, t: "app", n: i, direct: i % 2 === 0, payload: { constructor: { prototype: { bad: 1 } }, n: i } }),
+      () => ({ v: 1, t: "app", n: i, direct: false, payload: pick([null, 0, -1, 1e308, "", [], [[[[]]]], { a: { b: { c: {} } } }]) }),
     ];
     // Every fifth one carries `__proto__` keys, which only raw JSON text can hold.
-    if (i % 5 === 0) return `{"v":1,"t":"app","direct":false,"payload":{"__proto__":{"polluted":true},"n":${i}},"__proto__":{"t":"end"}}`;
+    if (i % 5 === 0) return `{"v":1,"t":"app","n":${i},"direct":false,"payload":{"__proto__":{"polluted":true},"n":${i}},"__proto__":{"t":"end"}}`;
     return JSON.stringify(pick(variants)());
   }
 
@@ -193,7 +202,7 @@ class Hostile {
       () => JSON.stringify({ v: 1, t: "end", nonce: "" }),
       () => JSON.stringify({ v: 1, t: "end", nonce: "n", time: "now", sig: 5 }),
       () => JSON.stringify({ v: 1, t: "signal", data: { type: "offer", sdp: 7 } }),
-      () => JSON.stringify({ v: 1, t: "app", direct: "yes", payload: 1 }),
+      () => JSON.stringify({ v: 1, t: "app", n: 0, direct: "yes", payload: 1 }),
       () => JSON.stringify([1, 2, 3]),
       () => "x".repeat(40_000),
       () => JSON.stringify({ v: 1, t: "anchor", token: "bad token!" }),

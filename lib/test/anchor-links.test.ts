@@ -317,7 +317,24 @@ describe("LinkTable", () => {
     assert.equal(clock.pending, 0);
   });
 
-  test("relink: a silent link is replaced by a new offer; the old one's close is not the participant's; an attempt gets time before the next", () => {
+  test("a ping is answered when we were quiet for a heartbeat interval (a background tab's timers are throttled, its message events are not), never twice in a row", () => {
+    const clock = new FakeClock();
+    const { table, transports } = linkTable(clock);
+    const link = table.connect("bob");
+    const transport = transports[0];
+    assert.ok(transport);
+    transport.onOpen?.();
+    table.markReady(link);
+    clock.advance(300);
+    transport.onData?.(JSON.stringify({ v: 1, t: "ping" }));
+    assert.deepEqual(transport.sent.map((m) => m.t), ["ping"], "quiet for 300 ms: answered");
+    clock.advance(100);
+    transport.onData?.(JSON.stringify({ v: 1, t: "ping" }));
+    assert.equal(transport.sent.length, 1, "we spoke 100 ms ago: no answer");
+    table.closeAll();
+  });
+
+  test("relink: a silent link is replaced by a new offer through the broker and stands by until the new one says hello; an attempt gets time before the next", () => {
     const clock = new FakeClock();
     const { table, transports, closed, viaBroker } = linkTable(clock);
     table.start();
@@ -328,16 +345,40 @@ describe("LinkTable", () => {
     table.relink("bob");
     const fresh = table.get("bob");
     assert.ok(fresh && fresh !== old && fresh.initiator);
-    assert.equal(old.state, "closed");
-    assert.deepEqual(closed, [["bob", false, false]], "the replaced link closes as not current");
+    assert.equal(old.state, "open", "the old link stands by: the path may come back first");
     transports[1]?.onSignal?.({ type: "offer", sdp: "v=0" });
     assert.equal(viaBroker.length, 1, "the new offer goes through the broker");
     table.relink("bob");
     assert.equal(table.get("bob"), fresh, "a young attempt is left alone");
     clock.advance(3000);
     table.relink("bob");
-    assert.notEqual(table.get("bob"), fresh, "an attempt that did not come up in time is replaced");
+    const third = table.get("bob");
+    assert.ok(third && third !== fresh, "an attempt that did not come up in time is replaced");
+    assert.equal(fresh.state, "closed");
+    assert.equal(old.state, "open", "still standing by");
+    transports[2]?.onOpen?.();
+    table.markReady(third);
+    assert.equal(old.state, "closed", "the new link said hello: the old one goes");
+    assert.ok(closed.every(([, current]) => !current), "no replaced link's close counts as the participant's");
     table.closeAll();
+  });
+
+  test("relink: the old link talks before its replacement is up: it is current again and the attempt is dropped", () => {
+    const clock = new FakeClock();
+    const { table, transports, heard } = linkTable(clock);
+    table.start();
+    const old = table.connect("bob");
+    transports[0]?.onOpen?.();
+    table.markReady(old);
+    clock.advance(2000);
+    table.relink("bob");
+    const attempt = table.get("bob");
+    transports[0]?.onData?.(JSON.stringify({ v: 1, t: "ping" }));
+    assert.equal(table.get("bob"), old);
+    assert.equal(attempt?.state, "closed");
+    assert.deepEqual(heard, ["bob"]);
+    table.closeAll();
+    assert.equal(old.state, "closed");
   });
 
   test("a participant that keeps sending garbage is cut off as a protocol violation", () => {

@@ -219,6 +219,21 @@ describe("joining", () => {
     assert.equal(scene.net.broker.isRegistered(scene.selfBrokerId("bob")), false, "bob released his broker id");
   });
 
+  test("a newcomer the host answers but who can link to nobody (a network that needs TURN) gets links-failed, not a meeting of its own", async (t) => {
+    const scene = new Scene(t);
+    const [alice, bob] = await scene.fullMesh("alice", "bob");
+    assert.ok(alice && bob);
+    scene.net.transports.isolate("carol");
+    const carol = scene.meeting("carol", { joinTimeout: 2000 });
+    const error = await rejection(carol.join(), 4000);
+    assert.equal(codeOf(error), "links-failed");
+    assert.match((error as Error).message, /TURN/);
+    assert.equal(carol.state, "idle");
+    assert.equal(scene.net.broker.isRegistered(scene.selfBrokerId("carol")), false, "carol released her broker id");
+    assert.equal(scene.net.broker.ownerOf(scene.anchorId), "alice");
+    for (const m of [alice, bob]) assert.ok(!scene.events(m, "participant-joined").some((p) => p.id === "carol"), "nobody saw carol join");
+  });
+
   test("a participant can leave and join again under the same id (a remounted view)", async (t) => {
     const scene = new Scene(t);
     const [alice, bob, carol] = await scene.fullMesh("alice", "bob", "carol");
@@ -615,6 +630,7 @@ describe("lost participants", () => {
     await scene.settled("everyone to see dave reconnecting", () => rest.every((m) => scene.events(m, "participant-reconnecting").length === 1), LOSS_DEADLINE);
     await scene.settled("dave to be reconnecting", () => dave.state === "reconnecting");
     for (const m of rest) assert.deepEqual(scene.events(m, "participant-reconnecting").map((p) => p.id), ["dave"]);
+    for (const m of rest) assert.equal(m.participants.get("dave")?.reconnecting, true, "still listed, flagged reconnecting");
     assert.deepEqual(scene.events(dave, "participant-reconnecting").map((p) => p.id).sort(), ["alice", "bob", "carol"]);
     for (let i = 0; i < 5; i++) for (const m of meetings) m.send({ from: m.localParticipant.id, i });
     await quietPeriod(FAST.heartbeatTimeout);
@@ -635,6 +651,7 @@ describe("lost participants", () => {
       assert.equal(receiver.hostId, "alice");
     }
     assert.ok(meshComplete(meetings));
+    for (const m of rest) assert.equal(m.participants.get("dave")?.reconnecting, false);
   });
 
   test("a participant cut off from everyone for longer than reconnectTimeout (its broker works) leaves with connection-lost; the others drop it", async (t) => {
