@@ -33,6 +33,8 @@ const test = base.extend<{ net: MeshNetwork }>({
         await testInfo.attach("participants.txt", { body: text, contentType: "text/plain" });
         console.log(`What each participant saw:\n${text}`);
       }
+      const problems = await net.uncaught();
+      if (problems.length > 0) throw new Error(`uncaught errors in participants' pages:\n${problems.join("\n")}`);
     } finally {
       await net.dispose();
     }

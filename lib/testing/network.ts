@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser } from "@playwright/test";
 import type { BrokerOptions } from "../broker.js";
+import { within } from "../time.js";
 import { chromiumOptions } from "./chromium.js";
 import { createWithGlobalBuild, MeshParticipant, type CreateMeeting, type JoinInfo } from "./participant.js";
 
@@ -607,6 +608,20 @@ export class MeshNetwork {
       this.faults.delete(table);
     }
     for (const host of this.hosts) host.restoreAll();
+  }
+
+  /**
+   * Uncaught errors and unhandled rejections of every participant's page so far, each line prefixed
+   * with its id (a crashed or frozen page, which cannot answer, has nothing to add).
+   */
+  async uncaught(): Promise<string[]> {
+    const problems: string[] = [];
+    for (const participant of this.participants) {
+      if (participant.page.isClosed()) continue;
+      const snapshot = await within(participant.snapshot().catch(() => null), 1000, null);
+      for (const error of snapshot?.uncaught ?? []) problems.push(`${participant.id}: ${error}`);
+    }
+    return problems;
   }
 
   /** Closes every browser, kills every process, removes every namespace and scratch file. Safe to call twice. */
