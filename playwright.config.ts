@@ -17,10 +17,24 @@ export default defineConfig<MeshOptions>({
   use: {
     baseURL: `http://127.0.0.1:${TEST_PORT}/`,
     browserName: "chromium",
-    launchOptions: chromiumOptions(),
     // The page each participant opens: it only loads the browser-global build.
     meshApp: { url: "/e2e/pages/blank.html" },
   },
+  projects: [
+    {
+      // Chromium with background throttling switched off (--disable-background-timer-throttling and
+      // its siblings), Firefox participants in windows of their own: nobody is throttled.
+      name: "chromium",
+      testIgnore: "**/background.spec.ts",
+      use: { launchOptions: chromiumOptions() },
+    },
+    {
+      // Chromium as users run it: hidden tabs throttled. Participants put in background tabs.
+      name: "background",
+      testMatch: "**/background.spec.ts",
+      use: { launchOptions: chromiumOptions([], { backgroundThrottling: true }) },
+    },
+  ],
   webServer: {
     command: "node demo/server.mjs",
     env: { PORT: String(TEST_PORT), HOST: "127.0.0.1" },

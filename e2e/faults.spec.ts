@@ -87,6 +87,24 @@ test.describe("silent participants", () => {
     expect(gone).toBeGreaterThan(RECONNECT_TIMEOUT_MS);
   });
 
+  test("frozen tab that thaws before reconnectTimeout: back within 2 s, nobody left, and what was sent meanwhile arrives", async ({ mesh }) => {
+    const everyone = await mesh.join(3);
+    const sleeper = everyone[2]!;
+    const others = everyone.slice(0, 2);
+    await sleeper.freeze();
+    for (const p of others) await p.waitFor("participant-reconnecting", { id: sleeper.id }, { timeout: LOST_WITHIN_MS + 2000 });
+    await others[0]!.send({ while: "asleep" });
+    const thawed = Date.now();
+    await sleeper.thaw();
+    let back = 0;
+    for (const p of others) back = Math.max(back, (await p.waitFor("participant-reconnected", { id: sleeper.id }, { after: thawed, timeout: 5000 })).at - thawed);
+    recordFigure("frozen tab thawed: reconnected after", back);
+    expect(back).toBeLessThan(2000);
+    await sleeper.waitFor("message", { payload: { while: "asleep" } }, { timeout: 5000 });
+    for (const p of everyone) expect(await p.events("participant-left")).toEqual([]);
+    expect(await sleeper.events("meeting-left")).toEqual([]);
+  });
+
   test("lost path: the cut-off participant is reconnecting for everyone, nobody else is touched; at reconnectTimeout it is dropped and gets meeting-left connection-lost", async ({ mesh }) => {
     const everyone = await mesh.join(4);
     const victim = everyone[2]!;

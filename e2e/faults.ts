@@ -44,10 +44,14 @@ export async function isolate(victim: MeshParticipant, others: MeshParticipant[]
   const victimPairs = await victim.udpPairs();
   const othersPairs = (await Promise.all(others.map((o) => o.udpPairs()))).flat();
   const victimEnds = new Set(victimPairs.flatMap(ends));
+  // The two ports of each of the victim's links, in the order the other side sees them: a link the two
+  // sides report on different addresses (one side's 127.0.0.1 candidate is the other's 198.18.0.1) is
+  // still the same pair of ports, swapped (measured: 1 run in 20 kept the victim linked to one member).
+  const victimPorts = new Set(victimPairs.map((p) => `${p.remote}>${p.local}`));
   // The others' side of their links to the victim, as they see it.
   for (const pair of othersPairs) {
     const [local, remote] = ends(pair);
-    if (victimEnds.has(local) || victimEnds.has(remote)) victimEnds.add(local).add(remote);
+    if (victimEnds.has(local) || victimEnds.has(remote) || victimPorts.has(`${pair.local}>${pair.remote}`)) victimEnds.add(local).add(remote);
   }
   const keep = { v4: new Set<string>(), v6: new Set<string>() };
   for (const pair of othersPairs) {

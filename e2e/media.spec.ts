@@ -442,6 +442,13 @@ test.describe("demo", () => {
     );
     await ada.page.screenshot({ path: "test-results/demo-three-participants.png" });
     await test.info().attach("demo-three-participants", { path: "test-results/demo-three-participants.png", contentType: "image/png" });
+    // Alan's tab freezes: he stays, dimmed, with a Reconnecting badge; thawed, he is back as before.
+    await alan.freeze();
+    for (const p of [ada, grace]) await expect(tile(p, alan).getByTestId("reconnecting-badge")).toBeVisible({ timeout: 15_000 });
+    await ada.page.screenshot({ path: "test-results/demo-reconnecting.png" });
+    await test.info().attach("demo-reconnecting", { path: "test-results/demo-reconnecting.png", contentType: "image/png" });
+    await alan.thaw();
+    for (const p of [ada, grace]) await expect(tile(p, alan).getByTestId("reconnecting-badge")).toHaveCount(0, { timeout: 10_000 });
     // Alan leaves; Ada ends it for Grace.
     await alan.page.getByTestId("leave-button").click();
     await expect(alan.page.getByTestId("left-view")).toBeVisible();

@@ -52,6 +52,24 @@ export class ChannelOpenError extends Error {
  */
 export type OpenChannel = (id: string, timeoutMs: number, token?: string) => Promise<SignalChannel>;
 
+/** What the broker says of a registration: gone (nobody holds the id), here, or unknown (no answer). */
+export type Registration = "gone" | "here" | "unknown";
+
+/**
+ * Whether someone holds broker id `id`: we try to register it ourselves, under a token nobody else has,
+ * and give it back at once. A crashed or closed tab's socket closes at once, so its id is free ("gone");
+ * a frozen or cut-off tab's stays registered ("here"). Never rejects.
+ */
+export async function registrationOf(openChannel: OpenChannel, id: string, timeoutMs: number): Promise<Registration> {
+  try {
+    const channel = await openChannel(id, timeoutMs, randomNonce() + randomNonce());
+    channel.close();
+    return "gone";
+  } catch (error) {
+    return error instanceof ChannelOpenError && error.kind === "id-taken" ? "here" : "unknown";
+  }
+}
+
 /** How long one registration (ours, or the anchor) may take before the broker counts as unreachable. */
 export const REGISTER_TIMEOUT_MS = 5000;
 

@@ -70,6 +70,16 @@ export class Deliveries {
     return true;
   }
 
+  /** enqueue() for each of `ids`; `full` hears of each whose backlog refused it. Returns how many took it. */
+  sendTo(ids: string[], payload: JsonValue, direct: boolean, chars: number, full: (id: string, waiting: number) => void): number {
+    let queued = 0;
+    for (const id of ids) {
+      if (this.enqueue(id, payload, direct, chars)) queued++;
+      else full(id, this.backlog(id));
+    }
+    return queued;
+  }
+
   /**
    * `id` has a new link (or its old one came back), or what it has not acknowledged is overdue: all of it
    * goes again, in order.

@@ -30,6 +30,12 @@ export interface LinkTableDeps {
   message(link: Link, message: LinkMessage): void;
   /** A link closed; `current` when it was the link to its participant (not one already replaced). */
   closed(link: Link, current: boolean): void;
+  /**
+   * A link that said hello has been quiet for part of the heartbeat timeout (reported once per quiet
+   * spell): the moment to ask the broker whether its participant is gone, so that a crash is told at
+   * about the heartbeat timeout, not after it.
+   */
+  doubt(link: Link): void;
   /** A link that said hello heard nothing for the heartbeat timeout (reported once per silence). */
   silent(link: Link): void;
   /** Something arrived again on a link that had gone silent. */
@@ -54,6 +60,8 @@ const MAX_DROPPED = 2000;
 // dropped: a flood of fake ids must not make us hold hundreds of RTCPeerConnections.
 const MAX_CHECKING = 16;
 const MAX_UNREADY = 32;
+// Quiet for this share of the heartbeat timeout, a member's link is doubted (see LinkTableDeps.doubt).
+const DOUBT_AT = 0.6;
 // A new link offered to a silent member gets this long to come up before the next offer replaces it.
 const RELINK_ATTEMPT_MS = 3000;
 
@@ -64,6 +72,8 @@ export class LinkTable {
   // A member's working link that a new one is replacing: kept open until the new one says hello, since
   // the path may come back first (then it is current again). At most one per participant.
   private readonly standby = new Map<string, Link>();
+  // Links already doubted in their current quiet spell.
+  private readonly doubted = new WeakSet<Link>();
   private readonly retries = new Map<string, number>();
   private readonly readyWaiters = new Map<Link, () => void>();
   private readonly retryTimers = new Map<string, Cancel>();
@@ -373,7 +383,13 @@ export class LinkTable {
         continue;
       }
       if (link.state !== "open") continue;
-      if (!link.silent && now - link.lastHeard > this.config.heartbeatTimeout) {
+      const quiet = now - link.lastHeard;
+      if (quiet < this.config.heartbeatInterval) this.doubted.delete(link);
+      else if (link.ready && !link.silent && quiet > this.config.heartbeatTimeout * DOUBT_AT && !this.doubted.has(link)) {
+        this.doubted.add(link);
+        this.deps.doubt(link);
+      }
+      if (!link.silent && quiet > this.config.heartbeatTimeout) {
         this.deps.log.info(`link to ${link.remoteId} went silent`);
         link.silent = true;
         // A link that never said hello is not a member's: it is given up at the link timeout instead.

@@ -338,7 +338,8 @@ export class Meeting {
       this.releaseMedia();
       // Out of the meeting, nobody is "in it" with us any more; no participant-left for each of them.
       this.remote.clear();
-      for (const type of UNLOAD_EVENTS) globalThis.removeEventListener?.(type, this.onPageHide);
+      // Unloading, the next unload events still say the goodbye again (see Mesh.leaveNow()).
+      if (!this.unloading) for (const type of UNLOAD_EVENTS) globalThis.removeEventListener?.(type, this.onPageHide);
       this.emit("meeting-left", { reason });
     });
   }

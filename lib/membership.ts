@@ -134,8 +134,10 @@ export class Membership {
     if (!current) return;
     const id = link.remoteId;
     // A member's link that closed without a goodbye is a link to heal, not a departure: the broker
-    // tells whether the member is gone (presence.ts).
-    if (this.deps.roster.has(id) && !link.violation && this.deps.lifecycle.active) {
+    // tells whether the member is gone (presence.ts). So is one to a member of the signed roster we have
+    // not met yet (a newcomer's link to the host that did not come up): its registration decides.
+    const member = this.deps.roster.has(id) || (this.deps.chain.entry(id) !== undefined && id !== this.deps.selfId);
+    if (member && !link.violation && this.deps.lifecycle.active) {
       this.deps.presence.quiet(id);
       // A working link gone: offer a new one now. An attempt that failed: the next comes from presence, at
       // most about once a second, so that a link refused at hello cannot turn into a loop.
@@ -145,6 +147,11 @@ export class Membership {
     this.deps.links.retry(link, this.deps.roster.hostId);
     if (this.deps.lifecycle.active) this.removeMember(id, link.violation ? "protocol-violation" : "connection-lost", null);
     this.checkAlone();
+  }
+
+  /** A member's link has been quiet for a while: is it still registered? */
+  onLinkDoubt(link: Link): void {
+    if (this.deps.roster.has(link.remoteId) && this.deps.lifecycle.active) this.deps.presence.doubt(link.remoteId);
   }
 
   /** A member's link went silent: it is reconnecting, not gone. */

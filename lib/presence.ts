@@ -2,11 +2,11 @@
 // "reconnecting", while its link heals: we ask the broker whether its registration still exists (a
 // crashed or closed tab's disappears at once, so "gone" is still told fast), offer a new link now and
 // then, and give up only after the reconnect timeout.
+import type { Registration } from "./broker.js";
 import type { Cancel, Timers } from "./clock.js";
 import type { Logger } from "./log.js";
 
-/** What the broker says of a member's registration: gone (nobody holds its id), here, or unknown (no answer). */
-export type Registration = "gone" | "here" | "unknown";
+export type { Registration };
 
 export interface PresenceDeps {
   timers: Timers;
@@ -39,6 +39,7 @@ interface Episode {
 
 export class Presence {
   private readonly silent = new Map<string, Episode>();
+  private readonly doubting = new Set<string>();
 
   constructor(private readonly deps: PresenceDeps) {}
 
@@ -71,6 +72,22 @@ export class Presence {
     );
     this.deps.reconnecting(id);
     this.probe(id, episode);
+  }
+
+  /**
+   * `id` has been quiet for a while, not yet long enough to count as silent: ask the broker now (once),
+   * so that a crashed tab is told gone at about the heartbeat timeout. Still registered: nothing happens.
+   */
+  doubt(id: string): void {
+    if (this.silent.has(id) || this.doubting.has(id)) return;
+    this.doubting.add(id);
+    void this.deps.probe(id).then((answer) => {
+      this.doubting.delete(id);
+      if (answer !== "gone") return;
+      this.deps.log.info(`${id} went quiet and is no longer registered at the broker: gone`);
+      this.end(id);
+      this.deps.lost(id);
+    });
   }
 
   /** Something arrived from `id`: the episode is over. */

@@ -70,7 +70,7 @@ export default function teardown(): void {
     ["goodbye", "Leave seen by others: leave() (goodbye)"],
     ["tab close", "Leave seen by others: tab closed"],
     ["crash", "Leave seen by others: renderer crash"],
-    ["freeze", "Leave seen by others: frozen tab"],
+    ["freeze: reconnecting", "Frozen tab seen as reconnecting by the others (gone at reconnectTimeout)"],
   ];
   for (const [figure, label] of rows) {
     const ns = [...new Set(timings.filter((t) => t.figure === figure).map((t) => t.n))].sort((a, b) => a - b);

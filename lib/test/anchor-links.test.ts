@@ -64,6 +64,7 @@ function linkTable(clock: FakeClock, selfId = "alice", overrides: Partial<LinkTa
   const closed: [string, boolean, boolean][] = [];
   const silent: string[] = [];
   const heard: string[] = [];
+  const doubted: string[] = [];
   const viaBroker: [string, SignalMessage][] = [];
   const table = new LinkTable(
     { selfId, heartbeatInterval: 250, heartbeatTimeout: 1800, linkTimeout: 10_000 },
@@ -80,6 +81,7 @@ function linkTable(clock: FakeClock, selfId = "alice", overrides: Partial<LinkTa
       open: () => undefined,
       message: () => undefined,
       closed: (link, current) => closed.push([link.remoteId, current, link.violation]),
+      doubt: (link) => doubted.push(link.remoteId),
       silent: (link) => silent.push(link.remoteId),
       heard: (link) => heard.push(link.remoteId),
       track: () => undefined,
@@ -89,7 +91,7 @@ function linkTable(clock: FakeClock, selfId = "alice", overrides: Partial<LinkTa
       ...overrides,
     },
   );
-  return { table, transports, closed, viaBroker, silent, heard };
+  return { table, transports, closed, viaBroker, silent, heard, doubted };
 }
 
 async function anchorRole(clock: FakeClock, openChannel: OpenChannel = async () => new StubChannel(ANCHOR)) {
@@ -289,7 +291,7 @@ describe("LinkTable", () => {
 
   test("liveness: pings when idle, reports silence after heartbeatTimeout once, keeps the link and pings on; no timer after closeAll()", () => {
     const clock = new FakeClock();
-    const { table, transports, closed, silent, heard } = linkTable(clock);
+    const { table, transports, closed, silent, heard, doubted } = linkTable(clock);
     table.start();
     const link = table.connect("bob");
     const transport = transports[0];
@@ -302,6 +304,7 @@ describe("LinkTable", () => {
     transport.onData?.(JSON.stringify({ v: 1, t: "ping" }));
     clock.advance(1700);
     assert.deepEqual(silent, [], "heard from 1.7 s ago: not silent");
+    assert.deepEqual(doubted, ["bob", "bob"], "quiet for 0.6 of the timeout: doubted (the broker is asked), once per quiet spell (two so far)");
     clock.advance(200);
     assert.deepEqual(silent, ["bob"]);
     clock.advance(5000);

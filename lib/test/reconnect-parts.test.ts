@@ -123,6 +123,21 @@ describe("Presence", () => {
     assert.equal(calls.filter((c) => c === "lost bob").length, 1);
   });
 
+  test("a doubted member (quiet, not yet silent) is asked about once: gone is lost at once with no reconnecting; here changes nothing", async () => {
+    const clock = new FakeClock();
+    const { p, calls } = presence(clock, ["gone", "here"]);
+    p.doubt("bob");
+    p.doubt("bob");
+    await flush();
+    assert.deepEqual(calls, ["probe bob", "lost bob"]);
+    calls.length = 0;
+    p.doubt("carol");
+    await flush();
+    assert.deepEqual(calls, ["probe carol"]);
+    assert.equal(p.isSilent("carol"), false);
+    assert.equal(clock.pending, 0);
+  });
+
   test("heard from again: reconnected, and nothing more happens; a broker that came back kicks new offers at once", async () => {
     const clock = new FakeClock();
     const { p, calls } = presence(clock, []);

@@ -33,40 +33,6 @@ function freshMeetingId(): string {
   return `t${Date.now().toString(36)}${process.pid.toString(36)}n${meetings}`;
 }
 
-/**
- * Waits until each of `group` sees exactly the others of `group`. On timeout the error says what each
- * one saw instead.
- */
-export async function waitForFullMesh(group: MeshParticipant[], timeout = 15_000): Promise<void> {
-  const ids = group.map((p) => p.id);
-  const formed = Promise.all(
-    group.map((participant) =>
-      participant.page.waitForFunction(
-        (expected) => {
-          const hook = (window as unknown as { __MESHMEET_HOOK__: { snapshot(): { participants: { id: string }[] } } })
-            .__MESHMEET_HOOK__;
-          const seen = hook.snapshot().participants.map((p) => p.id).sort();
-          return JSON.stringify(seen) === JSON.stringify(expected);
-        },
-        ids.filter((id) => id !== participant.id).sort(),
-        { timeout, polling: 20 },
-      ),
-    ),
-  );
-  try {
-    await formed;
-  } catch (error) {
-    const views = await Promise.all(
-      group.map(async (p) => {
-        const snap = await within(p.snapshot(), 2000, null);
-        if (!snap) return `${p.id}: no answer`;
-        return `${p.id} (${snap.state}, host ${snap.hostId}) sees [${snap.participants.map((x) => x.id).sort().join(", ")}]`;
-      }),
-    );
-    throw new Error(`no full mesh of ${ids.join(", ")} within ${timeout} ms:\n  ${views.join("\n  ")}`, { cause: error });
-  }
-}
-
 /** One meeting of a test: opens participants, each in its own browser context. */
 export class MeshKit {
   /** A meeting id no other test uses. */
@@ -121,7 +87,33 @@ export class MeshKit {
    * one saw instead.
    */
   async fullMesh(group: MeshParticipant[], timeout = 15_000): Promise<void> {
-    await waitForFullMesh(group, timeout);
+    const ids = group.map((p) => p.id);
+    const formed = Promise.all(
+      group.map((participant) =>
+        participant.page.waitForFunction(
+          (expected) => {
+            const hook = (window as unknown as { __MESHMEET_HOOK__: { snapshot(): { participants: { id: string }[] } } })
+              .__MESHMEET_HOOK__;
+            const seen = hook.snapshot().participants.map((p) => p.id).sort();
+            return JSON.stringify(seen) === JSON.stringify(expected);
+          },
+          ids.filter((id) => id !== participant.id).sort(),
+          { timeout, polling: 20 },
+        ),
+      ),
+    );
+    try {
+      await formed;
+    } catch (error) {
+      const views = await Promise.all(
+        group.map(async (p) => {
+          const snap = await within(p.snapshot(), 2000, null);
+          if (!snap) return `${p.id}: no answer`;
+          return `${p.id} (${snap.state}, host ${snap.hostId}) sees [${snap.participants.map((x) => x.id).sort().join(", ")}]`;
+        }),
+      );
+      throw new Error(`no full mesh of ${ids.join(", ")} within ${timeout} ms:\n  ${views.join("\n  ")}`, { cause: error });
+    }
   }
 
   /** Teardown: every page's uncaught errors, then every context closed (the fixture calls it; a harness that makes its own kit does too). */

@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext, Page } from "@playwright/test";
+import type { Browser, BrowserContext, CDPSession, Page } from "@playwright/test";
 import type { BrokerOptions } from "../broker.js";
 import { within } from "../time.js";
 import { installPageHook, type InboundRtp, type PageHook, type PageSnapshot, type RecordedEvent, type UdpPair } from "./page-hook.js";
@@ -21,18 +21,24 @@ export interface JoinInfo {
  */
 export type CreateMeeting = (page: Page, info: JoinInfo) => Promise<void>;
 
+/**
+ * Runs in the page (any driver's `page.evaluate(initMeetingInPage, info)`): `window.MeshMeet.initMeeting(info)`
+ * with the outcome as plain data. Self-contained, since drivers send its source text.
+ */
+export function initMeetingInPage(options: unknown): { ok: boolean; code?: string; message?: string } {
+  const mm = (window as unknown as { MeshMeet?: { initMeeting(o: unknown): unknown } }).MeshMeet;
+  if (!mm) return { ok: false, code: "no-global-build", message: "the page did not load meshmeet.global.js" };
+  try {
+    mm.initMeeting(options);
+    return { ok: true };
+  } catch (error) {
+    const e = error as { code?: string; message?: string };
+    return { ok: false, code: e.code, message: e.message };
+  }
+}
+
 export const createWithGlobalBuild: CreateMeeting = async (page, info) => {
-  const created = await page.evaluate((options) => {
-    const mm = (window as unknown as { MeshMeet?: { initMeeting(o: unknown): unknown } }).MeshMeet;
-    if (!mm) return { ok: false, code: "no-global-build", message: "the page did not load meshmeet.global.js" };
-    try {
-      mm.initMeeting(options);
-      return { ok: true };
-    } catch (error) {
-      const e = error as { code?: string; message?: string };
-      return { ok: false, code: e.code, message: e.message };
-    }
-  }, info);
+  const created = await page.evaluate(initMeetingInPage, info);
   if (!created.ok) throw new MeshTestError(created.code ?? "error", created.message ?? "initMeeting failed");
 };
 
@@ -64,6 +70,8 @@ type Hooked = { __MESHMEET_HOOK__: PageHook };
 
 /** One participant: its own browser context and page, observed through the page hook. */
 export class MeshParticipant {
+  private frozenBy: CDPSession | null = null;
+
   private constructor(
     readonly context: BrowserContext,
     readonly page: Page,
@@ -175,9 +183,21 @@ export class MeshParticipant {
    */
   async freeze(): Promise<void> {
     const cdp = await this.context.newCDPSession(this.page);
+    this.frozenBy = cdp;
     await cdp.send("Page.setWebLifecycleState", { state: "frozen" });
     await cdp.send("Debugger.enable");
     await cdp.send("Debugger.pause");
+  }
+
+  /** Wakes a tab frozen with {@link MeshParticipant.freeze}: its timers and handlers run again. */
+  async thaw(): Promise<void> {
+    const cdp = this.frozenBy;
+    if (!cdp) throw new MeshTestError("not-frozen", `${this.id} is not frozen`);
+    this.frozenBy = null;
+    await cdp.send("Debugger.resume");
+    await cdp.send("Debugger.disable");
+    await cdp.send("Page.setWebLifecycleState", { state: "active" });
+    await cdp.detach();
   }
 
   /** What happened in the page (events, then connection states), as lines; bounded, one line saying so from a page that cannot answer. */
