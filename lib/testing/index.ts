@@ -22,3 +22,5 @@ export { FIREFOX_PREFS, firefoxPath, launchPuppeteer } from "./puppeteer.js";
 export type { LaunchPuppeteerOptions } from "./puppeteer.js";
 export { countTimerTicks, createWithGlobalBuildIn, PuppeteerParticipant } from "./puppeteer-participant.js";
 export type { CreatePuppeteerMeeting, TimerTicks } from "./puppeteer-participant.js";
+export { MeshNetwork, NetHost } from "./network.js";
+export type { HostOptions, LossyPath, MeshNetworkOptions, NatKind, NetFault, NetParticipant, OpenOptions } from "./network.js";
