@@ -227,6 +227,22 @@ export class AnchorRole {
   }
 
   /**
+   * Our signaling is back while we are host without the anchor (it was lost while the broker was away):
+   * claim it now with our token (a stale registration of ours is taken over, a free one is ours), not at
+   * the election loop's next try, which may be stuck in a connect begun during the outage: a newcomer
+   * who came meanwhile would find the anchor free and found a meeting of its own.
+   */
+  async reclaim(): Promise<void> {
+    const { roster, chain } = this.deps;
+    if (this.holding || !this.deps.active() || chain.hostId !== roster.selfId || this.secret === null) return;
+    try {
+      if (await this.claim(REGISTER_TIMEOUT_MS, this.secret)) await this.announce();
+    } catch (error) {
+      this.deps.log.debug("reclaiming the anchor failed; the election loop goes on", error);
+    }
+  }
+
+  /**
    * A member says the anchor changed hands. The holder's welcome counts only when its roster does: a
    * member can make us look, never tell us whom to follow.
    */

@@ -192,6 +192,7 @@ class PeerjsChannel implements SignalChannel {
   private scheduleReconnect(): void {
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
       if (this.closed || this.peer.destroyed || !this.peer.disconnected) return;
       this.retryDelay = Math.min(this.retryDelay * 2, RECONNECT_MAX_MS);
       // A failed attempt ends in another "disconnected", which schedules the next one.
@@ -243,8 +244,11 @@ class PeerjsChannel implements SignalChannel {
 
   // "disconnected" follows, and with it a reconnect under the same id and token.
   private replaceSocket(): void {
+    // Paced by the checks (one per interval), so no backoff on top.
+    this.retryDelay = RECONNECT_MIN_MS;
     if (!this.peer.disconnected) this.peer.disconnect();
-    else this.scheduleReconnect();
+    // Already waiting to reconnect: that attempt goes ahead (rescheduling it would put it off for good).
+    else if (this.retryTimer === undefined) this.scheduleReconnect();
   }
 
   send(dst: string, message: SignalMessage): void {

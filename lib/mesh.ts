@@ -278,6 +278,7 @@ export class Mesh {
       if (up) {
         this.presence.kick();
         this.links.reofferUnready();
+        void this.anchor.reclaim();
       }
     };
     self.keepAlive(SELF_CHECK_MS, SELF_CHECK_MISSES);
