@@ -165,11 +165,22 @@ export class Membership {
     this.deps.deliveries.resume(link.remoteId);
   }
 
-  /** A member stayed silent past the reconnect timeout, or the broker says it is gone. */
+  /**
+   * A member stayed silent past the reconnect timeout, or the broker says it is gone. Cut off from
+   * everyone ourselves (every member silent) and not host, they all go at once: we then find out alone,
+   * from the anchor, whether it is we who were cut off, instead of electing ourselves among members we
+   * cannot reach and taking the anchor from a live host.
+   */
   lost(id: string): void {
     if (!this.deps.lifecycle.active) return;
-    this.deps.links.discard(id);
-    this.removeMember(id, "connection-lost", null);
+    const silent = this.deps.presence.reconnecting;
+    const members = [...this.deps.roster.view.keys()];
+    const cutOff = !this.deps.roster.isHost && members.every((m) => m === id || silent.has(m));
+    for (const m of cutOff ? members : [id]) {
+      this.deps.presence.forget(m);
+      this.deps.links.discard(m);
+      this.removeMember(m, "connection-lost", null);
+    }
   }
 
   /**
