@@ -135,8 +135,8 @@ export class LinkTable {
         },
         dropped: (l, why) => this.onDropped(l, why),
         closed: (l) => this.onClosed(l),
+        // A link standing by is made current again by its message (just below), which follows this.
         heard: (l) => {
-          if (this.standby.get(l.remoteId) === l) this.promote(l);
           if (this.isCurrent(l)) this.deps.heard(l);
         },
         track: (l, track) => {
@@ -367,13 +367,17 @@ export class LinkTable {
   // not throttled), so its silence is not taken for a broken link. Two pings never answer each other:
   // the answer itself counts as what we last sent.
   private onPing(link: Link): void {
-    if (this.deps.timers.now() - link.lastSent >= this.config.heartbeatInterval) link.send({ v: 1, t: "ping" });
+    this.pingIfQuiet(link, this.deps.timers.now());
+  }
+
+  private pingIfQuiet(link: Link, now: number): void {
+    if (now - link.lastSent >= this.config.heartbeatInterval) link.send({ v: 1, t: "ping" });
   }
 
   private tick(): void {
     const now = this.deps.timers.now();
     // A link standing by is pinged too: the other side may still be listening on it.
-    for (const link of this.standby.values()) if (now - link.lastSent >= this.config.heartbeatInterval) link.send({ v: 1, t: "ping" });
+    for (const link of this.standby.values()) this.pingIfQuiet(link, now);
     for (const link of this.all()) {
       const stale = now - link.createdAt > this.config.linkTimeout;
       // Not open, or open but silent about who it is, for too long: give the link up.
@@ -396,7 +400,7 @@ export class LinkTable {
         if (link.ready) this.deps.silent(link);
       }
       // Pings go on while silent: the first one through tells the other side the link is back.
-      if (now - link.lastSent >= this.config.heartbeatInterval) link.send({ v: 1, t: "ping" });
+      this.pingIfQuiet(link, now);
     }
   }
 }

@@ -173,9 +173,9 @@ export class Membership {
    */
   lost(id: string): void {
     if (!this.deps.lifecycle.active) return;
-    const silent = this.deps.presence.reconnecting;
     const members = [...this.deps.roster.view.keys()];
-    const cutOff = !this.deps.roster.isHost && members.every((m) => m === id || silent.has(m));
+    // `id`'s episode is over already (it is being dropped); it was silent.
+    const cutOff = !this.deps.roster.isHost && this.deps.presence.cutOffFrom(members, id);
     for (const m of cutOff ? members : [id]) {
       this.deps.presence.forget(m);
       this.deps.links.discard(m);

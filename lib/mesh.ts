@@ -288,8 +288,7 @@ export class Mesh {
   // reconnecting otherwise. Cut off from every member, we wait for the links to heal (presence.ts).
   private connectivity(): void {
     if (!this.lifecycle.inMeeting) return;
-    const silent = this.presence.reconnecting;
-    const cutOff = this.roster.size > 0 && [...this.roster.view.keys()].every((id) => silent.has(id));
+    const cutOff = this.presence.cutOffFrom(this.roster.view.keys());
     // Back from being cut off from everyone: our broker socket went through the same outage.
     if (this.wasCutOff && !cutOff) this.self?.refresh();
     this.wasCutOff = cutOff;

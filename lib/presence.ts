@@ -52,6 +52,16 @@ export class Presence {
     return this.silent.has(id);
   }
 
+  /** Every one of `ids` (at least one) is reconnecting, `also` counted as such: we are cut off from them all. */
+  cutOffFrom(ids: Iterable<string>, also: string | null = null): boolean {
+    let any = false;
+    for (const id of ids) {
+      if (id !== also && !this.silent.has(id)) return false;
+      any = true;
+    }
+    return any;
+  }
+
   /** `id` went silent: starts an episode (once), with probes, new links and the reconnect timeout. */
   quiet(id: string): void {
     if (this.silent.has(id)) return;

@@ -138,6 +138,18 @@ describe("Presence", () => {
     assert.equal(clock.pending, 0);
   });
 
+  test("cut off: every one of the members reconnecting (one given as such counts too); nobody at all is not cut off", async () => {
+    const clock = new FakeClock();
+    const { p } = presence(clock, []);
+    assert.equal(p.cutOffFrom([]), false);
+    p.quiet("bob");
+    await flush();
+    assert.equal(p.cutOffFrom(["bob"]), true);
+    assert.equal(p.cutOffFrom(["bob", "carol"]), false);
+    assert.equal(p.cutOffFrom(["bob", "carol"], "carol"), true);
+    p.forget("bob");
+  });
+
   test("heard from again: reconnected, and nothing more happens; a broker that came back kicks new offers at once", async () => {
     const clock = new FakeClock();
     const { p, calls } = presence(clock, []);

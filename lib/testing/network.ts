@@ -99,6 +99,27 @@ function nft(ns: string, script: string[]): void {
   run("ip", ["netns", "exec", ns, "nft", "-f", "-"], script.join("\n") + "\n");
 }
 
+/**
+ * Adds the nft table `table` (`script`) in namespace `ns` and notes it in `faults` under `key` (for
+ * cleanup); the fault's restore() deletes it once and says when.
+ */
+function installFault(ns: string, table: string, script: string[], faults: Set<string>, key: string): NetFault {
+  const at = Date.now();
+  nft(ns, script);
+  faults.add(key);
+  let restoredAt = 0;
+  return {
+    at,
+    restore: () => {
+      if (restoredAt) return restoredAt;
+      restoredAt = Date.now();
+      run("ip", ["netns", "exec", ns, "nft", "delete", "table", "inet", table]);
+      faults.delete(key);
+      return restoredAt;
+    },
+  };
+}
+
 function sysctl(ns: string, key: string, value: string): void {
   run("ip", ["netns", "exec", ns, "sh", "-c", `echo ${value} > /proc/sys/${key.replaceAll(".", "/")}`]);
 }
@@ -300,20 +321,7 @@ export class NetHost {
     const table = `fault${this.nextFault}`;
     const script = [`add table inet ${table}`, `add chain inet ${table} c { type filter hook ${chain} priority -10; policy accept; }`];
     for (const rule of rules) script.push(`add rule inet ${table} c ${rule} drop`);
-    const at = Date.now();
-    nft(ns, script);
-    this.faults.add(`${ns} ${table}`);
-    let restoredAt = 0;
-    return {
-      at,
-      restore: () => {
-        if (restoredAt) return restoredAt;
-        restoredAt = Date.now();
-        run("ip", ["netns", "exec", ns, "nft", "delete", "table", "inet", table]);
-        this.faults.delete(`${ns} ${table}`);
-        return restoredAt;
-      },
-    };
+    return installFault(ns, table, script, this.faults, `${ns} ${table}`);
   }
 
   /** Drops every packet to and from this host (its router forwards nothing) until `restore()`. */
@@ -575,26 +583,14 @@ export class MeshNetwork {
     this.nextFault += 1;
     const table = `fault${this.nextFault}`;
     const ns = this.publicNamespace;
-    const at = Date.now();
-    nft(ns, [
+    const script = [
       `add table inet ${table}`,
       `add chain inet ${table} in { type filter hook input priority -10; policy accept; }`,
       `add chain inet ${table} out { type filter hook output priority -10; policy accept; }`,
       `add rule inet ${table} in tcp dport ${this.port} drop`,
       `add rule inet ${table} out tcp sport ${this.port} drop`,
-    ]);
-    this.faults.add(table);
-    let restoredAt = 0;
-    return {
-      at,
-      restore: () => {
-        if (restoredAt) return restoredAt;
-        restoredAt = Date.now();
-        run("ip", ["netns", "exec", ns, "nft", "delete", "table", "inet", table]);
-        this.faults.delete(table);
-        return restoredAt;
-      },
-    };
+    ];
+    return installFault(ns, table, script, this.faults, table);
   }
 
   /** Lifts every fault of the network and its hosts. */
