@@ -198,7 +198,8 @@ export class AnchorRole {
         const verdict = welcome === null ? "silent" : await this.judge(welcome);
         if (!going()) return;
         if (verdict === "host" && welcome) return this.deps.follow(welcome);
-        if (verdict === "usurper" && welcome) await this.invitations.send(welcome);
+        // A founder we invite registered the anchor with a token of its own: it never knew ours.
+        const invited = verdict === "usurper" && welcome !== null && (await this.invitations.send(welcome));
         if (verdict === "usurper") {
           this.deps.log.warn("the anchor is held by someone who is not the host (a usurper)");
           // Two holders who each take the other for a usurper must not trade the anchor forever.
@@ -211,9 +212,10 @@ export class AnchorRole {
         if (this.secret !== null && (verdict === "usurper" || signedHost || this.deps.links.hasLiveLink(this.config.heartbeatTimeout / 2))) {
           try {
             if (await unlessAborted(this.claim(REGISTER_TIMEOUT_MS, this.secret), signal, false)) {
-              // Taken back from someone who knew our token: it must not work a second time.
-              if (signedHost) await this.rotate();
-              return this.announce();
+              // Taken back from someone who may have known our token: it must not work a second time.
+              // Re-registering frees the anchor for a moment; lost to a newcomer then, we go on here
+              // (knock, invite it in), not announce an anchor we no longer hold.
+              if (!signedHost || invited || (await this.rotate())) return this.announce();
             }
           } catch (error) {
             this.deps.log.warn("taking the anchor over failed; retrying", error);
@@ -263,22 +265,26 @@ export class AnchorRole {
     this.admission.arrived({ id, seq });
   }
 
-  /** Re-registers the anchor under a fresh token (the heir who knew the old one is gone). */
-  async rotate(): Promise<void> {
+  /**
+   * Re-registers the anchor under a fresh token (the heir who knew the old one is gone); false when
+   * someone else registered it in between (we then hold no anchor).
+   */
+  async rotate(): Promise<boolean> {
     const old = this.channel;
-    if (!old) return;
+    if (!old) return false;
     this.channel = null;
     old.close();
     // The broker frees the id when it sees the socket close; until then the claim is refused.
     for (let attempt = 0; attempt < 10 && this.deps.active(); attempt++) {
       try {
-        if (await this.claim(REGISTER_TIMEOUT_MS, randomId(24))) return;
+        if (await this.claim(REGISTER_TIMEOUT_MS, randomId(24))) return true;
       } catch (error) {
         this.deps.log.warn("re-registering the anchor failed", error);
       }
       await this.deps.timers.sleep(CLAIM_RETRY_MS);
     }
-    if (this.deps.active()) this.deps.lost();
+    this.deps.log.warn("re-registering the anchor failed: someone else holds it now");
+    return false;
   }
 
   /**

@@ -46,15 +46,18 @@ export class Invitations {
     this.everJoined = true;
   }
 
-  /** As host: the anchor's holder (`welcome` is its answer to our knock) is a founder alone; invite it. */
-  async send(welcome: Welcome): Promise<void> {
+  /**
+   * As host: the anchor's holder (`welcome` is its answer to our knock) is a founder alone; invite it.
+   * True when invited (it holds the anchor under a token of its own).
+   */
+  async send(welcome: Welcome): Promise<boolean> {
     const holder = welcome.roster.members;
     const roster = this.deps.chain.roster;
     const self = this.deps.self();
-    if (holder.length !== 1 || holder[0]!.id !== welcome.roster.hostId || roster === null || roster.hostId !== this.deps.roster.selfId || !self) return;
+    if (holder.length !== 1 || holder[0]!.id !== welcome.roster.hostId || roster === null || roster.hostId !== this.deps.roster.selfId || !self) return false;
     const { id, key } = holder[0]!;
     const seq = this.deps.admit(id);
-    if (seq === null) return;
+    if (seq === null) return false;
     const dst = this.deps.scope.brokerIdOf(id);
     const nonce = randomId(16);
     const sig = await this.deps.keyring.signAdmission(id, seq, key);
@@ -62,6 +65,7 @@ export class Invitations {
     const mac = await this.deps.scope.tag(welcomeStatement(dst, nonce, seq, sig, roster.sig));
     this.deps.log.info(`inviting ${id}, who founded a meeting of its own at the anchor, into ours`);
     self.send(dst, { mm: 1, t: "welcome", nonce, hostId: roster.hostId, seq, sig, roster, members, mac });
+    return true;
   }
   /** A welcome from a member's id (not the anchor): an invitation, taken only by a young founder alone. */
   async received(src: string, welcome: Welcome, holding: boolean): Promise<void> {
@@ -77,4 +81,5 @@ export class Invitations {
     this.deps.log.info(`joining the meeting of ${welcome.roster.hostId}, which invited us`);
     this.deps.release();
     this.deps.invited(welcome);
-  }}
+  }
+}

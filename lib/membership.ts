@@ -383,7 +383,8 @@ export class Membership {
       // An heir that said goodbye is alive and keeps the token: replace it. One whose link went silent
       // may be fine, or it may be us who is cut off, and re-registering would then lose the anchor; should
       // it come back as a usurper, we take the anchor back and replace the token then (AnchorRole.settle).
-      if (this.tokenHolder !== null && this.heirLeft) await this.deps.anchor.rotate();
+      // Lost to a newcomer in the moment it was free: the election claims it again (and invites it).
+      if (this.tokenHolder !== null && this.heirLeft && !(await this.deps.anchor.rotate())) this.elect();
       this.heirLeft = false;
       this.tokenHolder = heir;
       this.tokenSent = false;

@@ -13,8 +13,9 @@ interface Entry {
   readonly name: string;
   readonly controller: AbortController;
   done: Promise<unknown>;
-  // Set the moment the operation returns: `once` must not join an operation that has already decided.
-  finished: boolean;
+  // Set the moment the operation starts: `once` must not join an operation that may have decided
+  // already (a host election that has passed the point where it would claim the anchor).
+  started: boolean;
 }
 
 export class OpQueue {
@@ -25,22 +26,20 @@ export class OpQueue {
   /**
    * Runs `op` after every operation queued before it. Its signal aborts when cancel() is called;
    * `op` is expected to check it after each await and stop.
-   * With `once`, an operation of the same name already queued or running is joined instead.
+   * With `once`, an operation of the same name queued and not yet started is joined instead; one that
+   * is running gets another run after it (it may be past what the new request needs done).
    */
   run<T>(name: string, op: (signal: AbortSignal) => Promise<T>, once = false): Promise<T> {
     if (once) {
-      const same = this.entries.find((e) => e.name === name && !e.finished && !e.controller.signal.aborted);
+      const same = this.entries.find((e) => e.name === name && !e.started && !e.controller.signal.aborted);
       if (same) return same.done as Promise<T>;
     }
     const controller = new AbortController();
-    const entry: Entry = { name, controller, done: Promise.resolve(), finished: false };
+    const entry: Entry = { name, controller, done: Promise.resolve(), started: false };
     const done = this.tail.then(async () => {
-      try {
-        if (controller.signal.aborted) throw new Cancelled(name);
-        return await op(controller.signal);
-      } finally {
-        entry.finished = true;
-      }
+      entry.started = true;
+      if (controller.signal.aborted) throw new Cancelled(name);
+      return await op(controller.signal);
     });
     entry.done = done;
     this.entries.push(entry);

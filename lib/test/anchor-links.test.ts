@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { AnchorRole, type Welcome } from "../anchor.js";
-import type { OpenChannel, SignalChannel } from "../broker.js";
+import { ChannelOpenError, type OpenChannel, type SignalChannel } from "../broker.js";
 import { Timers } from "../clock.js";
 import { anchorBrokerId, participantBrokerId } from "../ids.js";
 import type { LinkTransport } from "../link.js";
@@ -190,6 +190,31 @@ describe("AnchorRole: knocks and welcomes", () => {
     assert.equal(await aborted, null);
     anchor.release();
     assert.equal(await released, null);
+  });
+
+  test("rotate(): the anchor re-registered under a fresh token; taken by someone else in between, it says so and we hold nothing", async () => {
+    const clock = new FakeClock();
+    const tokens: (string | undefined)[] = [];
+    let free = true;
+    const { anchor } = await anchorRole(clock, async (_id, _ms, token) => {
+      tokens.push(token);
+      if (!free) throw new ChannelOpenError("id-taken", "taken");
+      return new StubChannel(ANCHOR);
+    });
+    assert.equal(await anchor.claim(1000, "token-one-12345"), true);
+    assert.equal(await anchor.rotate(), true);
+    assert.notEqual(anchor.token, "token-one-12345", "a fresh token");
+    assert.equal(anchor.holding, true);
+    // A newcomer registers the anchor the moment ours is closed: every re-registration is refused.
+    free = false;
+    const rotated = anchor.rotate();
+    for (let i = 0; i < 20; i++) {
+      await flush();
+      clock.advance(1000);
+    }
+    assert.equal(await rotated, false, "the caller must know it holds no anchor (and not announce one)");
+    assert.equal(anchor.holding, false);
+    assert.equal(anchor.token, null);
   });
 
   test("holding the anchor as host, a knock gets a welcome with its nonce, a signed admission, the roster and newcomers in flight", async () => {

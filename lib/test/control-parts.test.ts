@@ -134,20 +134,32 @@ describe("OpQueue (one operation at a time)", () => {
     assert.equal(await queue.run("leave", async () => "left"), "left", "the queue goes on after a cancel");
   });
 
-  test("`once` joins an operation of the same name already queued or running", async () => {
+  test("`once` joins an operation of the same name still queued; one requested while it runs runs again after it", async () => {
     const queue = new OpQueue();
     let runs = 0;
     let release = (): void => undefined;
-    const a = queue.run("rehome", async () => {
-      runs++;
-      await new Promise<void>((r) => (release = r));
-    }, true);
-    const b = queue.run("rehome", async () => void runs++, true);
-    assert.equal(a, b);
+    const elect = (): Promise<void> =>
+      queue.run("elect", async () => {
+        runs++;
+        await new Promise<void>((r) => (release = r));
+      }, true);
+    const a = elect();
+    assert.equal(elect(), a, "not started yet: joined");
     await flush();
+    assert.equal(runs, 1);
+    // Running, it may be past the point where the new request's reason mattered (an anchor lost while
+    // the election that claimed it is still announcing): the request must not be swallowed.
+    const b = elect();
+    const c = elect();
+    assert.notEqual(b, a);
+    assert.equal(c, b, "queued behind the running one: joined");
     release();
     await a;
-    assert.equal(runs, 1);
+    await flush();
+    assert.equal(runs, 2);
+    release();
+    await b;
+    assert.equal(runs, 2);
   });
 
   test("unlessAborted() gives the fallback at once on abort, and swallows a later rejection", async () => {

@@ -510,7 +510,31 @@ describe("a newcomer at the door while the host crashes", () => {
     await within("erin's join", erin.join(), 4000);
     await scene.settled("erin in", () => meshComplete([bob, carol, dave, erin]));
   });
+  test("a second newcomer arrives the moment the successor invites the first: still one meeting, the successor host (3 runs)", async (t) => {
+    for (let run = 0; run < 3; run++) {
+      const scene = new Scene(t);
+      const [alice, bob, carol] = await scene.fullMesh("alice", "bob", "carol");
+      assert.ok(alice && bob && carol);
+      scene.net.crash("alice");
+      const dave = scene.meeting("dave");
+      await within("dave's join", dave.join(), 4000);
+      // Erin comes while bob takes the anchor over from dave: any moment the anchor is free, she may
+      // found a meeting of her own there too, and must end up in the real one all the same.
+      const erin = scene.meeting("erin");
+      let erinJoin: Promise<void> | null = null;
+      scene.net.broker.taps.add((src, dst, message) => {
+        if (erinJoin === null && src === scene.selfBrokerId("bob") && dst === scene.selfBrokerId("dave") && message.t === "welcome") erinJoin = erin.join();
+      });
+      await scene.settled("bob to invite dave", () => erinJoin !== null, LOSS_DEADLINE + 4000);
+      await within("erin's join", erinJoin!, 4000);
+      await scene.settled("bob, carol, dave and erin to be one meeting", () => meshComplete([bob, carol, dave, erin]), 10_000);
+      for (const m of [bob, carol, dave, erin]) assert.equal(m.hostId, "bob");
+      await scene.settled("bob to hold the anchor", () => scene.net.broker.ownerOf(scene.anchorId) === "bob");
+      await scene.close();
+    }
+  });
 });
+
 
 describe("frozen hosts and the anchor token", () => {
   test("when the host freezes, the successor takes the anchor over and newcomers get in", async (t) => {
