@@ -1,7 +1,5 @@
 import { expect, test } from "meshmeet/testing";
 
-test.use({ meshApp: { url: "/e2e/pages/blank.html" } });
-
 test("three people meet, one leaves, the host ends it", async ({ mesh }) => {
   const [host, guest, leaver] = await mesh.join(3);
   await leaver.leave();
