@@ -17,6 +17,19 @@ function readmeFiles(): Map<string, string> {
   return files;
 }
 
+// A TypeScript user's file: the package's three entry points, typed.
+const TYPE_CHECK = `import { initMeeting, isMeshError, type EventHandler, type Meeting } from "meshmeet";
+import type {} from "meshmeet/global";
+import { chromiumOptions, test } from "meshmeet/testing";
+
+const meeting: Meeting = initMeeting({ meetingId: "standup", name: "Ada" });
+const onLeft: EventHandler<{ reason: string }> = ({ reason }) => console.log(reason);
+meeting.on("meeting-left", onLeft);
+meeting.on("participant-joined", (p) => console.log(p.displayName.toUpperCase()));
+const fromGlobal: Meeting = window.MeshMeet.initMeeting({ meetingId: "standup" });
+void [fromGlobal, isMeshError, chromiumOptions(), test];
+`;
+
 function run(cwd: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
   const result = spawnSync(command, args, { cwd, env, encoding: "utf8", timeout: 120_000 });
   const output = `${result.stdout}\n${result.stderr}`;
@@ -24,7 +37,7 @@ function run(cwd: string, command: string, args: string[], env: NodeJS.ProcessEn
   return output;
 }
 
-test("npm pack, installed in a fresh npm init -y project: the README's Testing-your-app files pass there, as CommonJS and as ES modules", async () => {
+test("npm pack, installed in a fresh npm init -y project: the README's Testing-your-app files pass there, as CommonJS and as ES modules; the types check", async () => {
   test.setTimeout(300_000);
   const files = readmeFiles();
   expect([...files.keys()].sort()).toEqual(["index.html", "playwright.config.ts", "tests/meeting.spec.ts"]);
@@ -59,6 +72,14 @@ test("npm pack, installed in a fresh npm init -y project: the README's Testing-y
     writeFileSync(join(app, "package.json"), JSON.stringify({ ...manifest, type: "module" }, null, 2));
     const esm = run(app, "npx", ["playwright", "test", "--reporter=line"], env);
     expect(esm).toContain("1 passed");
+    // The published types, checked as a TypeScript user's compiler sees them: every import they make
+    // resolves from what such a project installs (no mitt, no "playwright/test"), nothing is `any`.
+    run(app, "npm", ["install", "-D", ...quiet, ...["typescript", "@types/node", "puppeteer-core"].map((name) => join(root, "node_modules", name))]);
+    writeFileSync(join(app, "check.ts"), TYPE_CHECK);
+    const tsc = ["tsc", "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--lib", "es2022,dom", "--types", "node"];
+    run(app, "npx", [...tsc, "check.ts"]);
+    writeFileSync(join(app, "check.ts"), TYPE_CHECK.replace("console.log(reason)", "console.log(reason.toFixed())"));
+    expect(() => run(app, "npx", [...tsc, "check.ts"])).toThrow(/Property 'toFixed' does not exist on type 'string'/);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

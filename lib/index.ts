@@ -15,6 +15,7 @@ export type {
   ParticipantLeftReason,
 } from "./meeting.js";
 export type { BrokerOptions } from "./broker.js";
+export type { EventHandler } from "./meeting-events.js";
 export type { Logger, LogLevel } from "./log.js";
 export type { ParticipantEvents, ParticipantMedia, Stream, StreamKind } from "./media.js";
 export { MeshError, isMeshError } from "./errors.js";

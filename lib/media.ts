@@ -8,8 +8,9 @@
 // with a small link message ({t:"media", mic, cam}), because a receiving track cannot tell "the sender
 // stopped" from "packets are late". A remote stream is enabled when its sender says it is on and
 // its track has arrived.
-import mitt, { type Emitter, type Handler } from "mitt";
+import mitt, { type Emitter } from "mitt";
 import { emitSafely } from "./emit.js";
+import type { EventHandler } from "./meeting-events.js";
 import { MeshError, insecureContext } from "./errors.js";
 
 export type StreamKind = "audio" | "video";
@@ -38,8 +39,8 @@ export interface ParticipantMedia {
   readonly micOn: boolean;
   /** True while it sends video (a video stream is in `streams`). */
   readonly webcamOn: boolean;
-  on<K extends keyof ParticipantEvents>(type: K, handler: Handler<ParticipantEvents[K]>): void;
-  off<K extends keyof ParticipantEvents>(type: K, handler?: Handler<ParticipantEvents[K]>): void;
+  on<K extends keyof ParticipantEvents>(type: K, handler: EventHandler<ParticipantEvents[K]>): void;
+  off<K extends keyof ParticipantEvents>(type: K, handler?: EventHandler<ParticipantEvents[K]>): void;
 }
 
 export type StreamChange = ["stream-enabled" | "stream-disabled", Stream];
@@ -57,11 +58,11 @@ export class ParticipantStreams implements ParticipantMedia {
     return this.find("video") !== null;
   }
 
-  on<K extends keyof ParticipantEvents>(type: K, handler: Handler<ParticipantEvents[K]>): void {
+  on<K extends keyof ParticipantEvents>(type: K, handler: EventHandler<ParticipantEvents[K]>): void {
     this.emitter.on(type, handler);
   }
 
-  off<K extends keyof ParticipantEvents>(type: K, handler?: Handler<ParticipantEvents[K]>): void {
+  off<K extends keyof ParticipantEvents>(type: K, handler?: EventHandler<ParticipantEvents[K]>): void {
     this.emitter.off(type, handler);
   }
 

@@ -6,6 +6,9 @@ import type { MeetingLeftReason, ParticipantLeftReason } from "./mesh-types.js";
 import type { JsonValue } from "./protocol.js";
 
 /** One person in the meeting, local or remote; its media (streams, micOn, webcamOn, stream events) in ParticipantMedia. */
+/** An app's event handler: called with the event's payload (mitt's `Handler`, kept out of the public types). */
+export type EventHandler<T> = (event: T) => void;
+
 export interface Participant extends ParticipantMedia {
   /** The participantId this participant joined with; unique within the meeting. */
   readonly id: string;

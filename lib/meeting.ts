@@ -1,7 +1,8 @@
-import mitt, { type Emitter, type Handler } from "mitt";
+import mitt, { type Emitter } from "mitt";
 import { util } from "peerjs";
 import { peerjsOpener } from "./broker.js";
 import { emitSafely } from "./emit.js";
+import type { EventHandler } from "./meeting-events.js";
 import { MeshError, isMeshError } from "./errors.js";
 import { Lifecycle, type MeetingState } from "./lifecycle.js";
 import type { Logger } from "./log.js";
@@ -93,11 +94,11 @@ export class Meeting {
     return this.lifecycle.state;
   }
 
-  on<K extends keyof MeetingEvents>(type: K, handler: Handler<MeetingEvents[K]>): void {
+  on<K extends keyof MeetingEvents>(type: K, handler: EventHandler<MeetingEvents[K]>): void {
     this.emitter.on(type, handler);
   }
 
-  off<K extends keyof MeetingEvents>(type: K, handler?: Handler<MeetingEvents[K]>): void {
+  off<K extends keyof MeetingEvents>(type: K, handler?: EventHandler<MeetingEvents[K]>): void {
     this.emitter.off(type, handler);
   }
 

@@ -38,6 +38,7 @@ const SELF_CHECK_MISSES = 3;
 
 /** Membership of one meeting over a full mesh, as one join attempt sees it. */
 export class Mesh {
+  /** @internal */
   readonly events = mitt<MeshEvents>();
   readonly lifecycle: Lifecycle;
   private readonly log: Logger;

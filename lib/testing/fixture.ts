@@ -1,4 +1,12 @@
-import { test as base, type Browser } from "@playwright/test";
+import {
+  test as base,
+  type Browser,
+  type PlaywrightTestArgs,
+  type PlaywrightTestOptions,
+  type PlaywrightWorkerArgs,
+  type PlaywrightWorkerOptions,
+  type TestType,
+} from "@playwright/test";
 import { within } from "../time.js";
 import { startBroker, type TestBroker } from "./broker.js";
 import { createWithGlobalBuild, MeshParticipant, type CreateMeeting, type JoinInfo } from "./participant.js";
@@ -134,7 +142,12 @@ export class MeshKit {
  * Playwright's `test` with meeting fixtures: `mesh` (participants of one fresh meeting, each in its own
  * browser context) and, per worker, `meshBroker` (a real PeerJS broker on a free port).
  */
-export const test = base.extend<MeshOptions & { mesh: MeshKit }, { meshBroker: TestBroker }>({
+// Spelled out so that the declaration names "@playwright/test" (what a project installs), not the
+// "playwright/test" TypeScript would infer (a package of its own, not resolvable under strict installs).
+export const test: TestType<
+  PlaywrightTestArgs & PlaywrightTestOptions & MeshOptions & { mesh: MeshKit },
+  PlaywrightWorkerArgs & PlaywrightWorkerOptions & { meshBroker: TestBroker }
+> = base.extend<MeshOptions & { mesh: MeshKit }, { meshBroker: TestBroker }>({
   meshApp: [{ url: "/" }, { option: true }],
   meshOptions: [{}, { option: true }],
   meshCheckUncaught: [true, { option: true }],
