@@ -260,8 +260,8 @@ const nameOf = (p: Participant): string => `${p.displayName} (${p.id})`;
 function wireMeeting(m: Meeting): void {
   const isCurrent = (): boolean => m === meeting;
 
-  m.on("meeting-state-changed", ({ state }) => {
-    log.add("meeting-state-changed", state, state === "reconnecting" ? "warn" : "info");
+  m.on("meeting-state-changed", ({ state: connection, meetingState: state }) => {
+    log.add("meeting-state-changed", `${state} (${connection})`, state === "reconnecting" ? "warn" : "info");
     if (!isCurrent()) return;
     setStatus(state);
     if (!views.meeting.hidden && state !== "left") renderMeeting(m);

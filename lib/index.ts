@@ -6,6 +6,7 @@
  */
 export { initMeeting, Meeting } from "./meeting.js";
 export type {
+  ConnectionState,
   JsonValue,
   MeetingConfig,
   MeetingEvents,

@@ -7,14 +7,14 @@ import { MeshError, isMeshError } from "./errors.js";
 import { Lifecycle, type MeetingState } from "./lifecycle.js";
 import type { Logger } from "./log.js";
 import { resolveConfig, type MeetingConfig } from "./meeting-config.js";
-import type { MeetingEvents, Participant } from "./meeting-events.js";
+import type { ConnectionState, MeetingEvents, Participant } from "./meeting-events.js";
 import { Mesh, type MeetingLeftReason, type MeshConfig, type MeshEnv, type ParticipantLeftReason } from "./mesh.js";
 import { LocalMedia, ParticipantStreams, RemoteMedia, STREAM_KINDS, type StreamChange, type StreamKind } from "./media.js";
 import { MAX_APP_PAYLOAD, type JsonValue } from "./protocol.js";
 import { bounded } from "./time.js";
 import { simplePeerTransports } from "./webrtc.js";
 
-export type { JsonValue, MeetingConfig, MeetingEvents, MeetingLeftReason, MeetingState, Participant, ParticipantLeftReason };
+export type { ConnectionState, JsonValue, MeetingConfig, MeetingEvents, MeetingLeftReason, MeetingState, Participant, ParticipantLeftReason };
 
 // How long join() waits for camera and microphone (a permission prompt) before it joins without them.
 const MEDIA_WAIT_MS = 3000;
@@ -61,7 +61,7 @@ export class Meeting {
     this.wants = resolved.wants;
     this.log = resolved.log;
     this.lifecycle = new Lifecycle(this.log, env?.strict ?? false);
-    this.lifecycle.onChange((state) => this.emit("meeting-state-changed", { state }));
+    this.lifecycle.onChange((meetingState) => this.emit("meeting-state-changed", { state: CONNECTION_STATES[meetingState], meetingState }));
     this.localParticipant = this.local = new ParticipantRecord(resolved.mesh.participantId, resolved.mesh.name, true);
     this.media.onEnded = (kind, error) => {
       this.localMediaChanged(kind);
@@ -149,6 +149,22 @@ export class Meeting {
     }
     for (const type of UNLOAD_EVENTS) globalThis.addEventListener?.(type, this.onPageHide);
     this.emit("meeting-joined", { meetingId: this.meetingId, hostId: mesh.hostId ?? this.localParticipant.id });
+    this.announceWhoIsHere();
+  }
+
+  // What happened while we joined, told now that the app listens (a VideoSDK app attaches its
+  // participant.on("stream-enabled") handlers in meeting-joined and participant-joined): our streams,
+  // then each participant already here and its streams. Handlers may leave() meanwhile: stop then.
+  private announceWhoIsHere(): void {
+    for (const kind of STREAM_KINDS) {
+      if (!this.lifecycle.inMeeting) return;
+      this.applyStreams(this.local, this.media.track(kind), kind);
+    }
+    for (const participant of [...this.remote.values()]) {
+      if (!this.lifecycle.inMeeting || this.remote.get(participant.id) !== participant) continue;
+      this.emit("participant-joined", participant);
+      this.syncRemote(participant.id);
+    }
   }
 
   /**
@@ -258,6 +274,8 @@ export class Meeting {
   }
 
   private applyStreams(participant: ParticipantRecord, track: MediaStreamTrack | null, kind: StreamKind): void {
+    // While joining, streams wait: announceWhoIsHere() tells them after meeting-joined.
+    if (this.lifecycle.is("joining") && track !== null) return;
     this.emitStreams(participant, participant.setStream(kind, track));
   }
 
@@ -349,6 +367,16 @@ export class Meeting {
     emitSafely(this.emitter, type, payload);
   }
 }
+
+// meeting-state-changed's `state`, in VideoSDK's names.
+const CONNECTION_STATES: Readonly<Record<MeetingState, ConnectionState>> = {
+  idle: "FAILED",
+  joining: "CONNECTING",
+  joined: "CONNECTED",
+  reconnecting: "RECONNECTING",
+  leaving: "CLOSING",
+  left: "CLOSED",
+};
 
 // The events a closing tab gets, in the order browsers fire them.
 const UNLOAD_EVENTS = ["pagehide", "visibilitychange", "unload"] as const;
