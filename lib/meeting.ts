@@ -11,6 +11,7 @@ import type { ConnectionState, MeetingEvents, Participant } from "./meeting-even
 import { Mesh, type MeetingLeftReason, type MeshConfig, type MeshEnv, type ParticipantLeftReason } from "./mesh.js";
 import { LocalMedia, ParticipantStreams, RemoteMedia, STREAM_KINDS, type StreamChange, type StreamKind } from "./media.js";
 import { MAX_APP_PAYLOAD, type JsonValue } from "./protocol.js";
+import { PubSub, type PubSubApi } from "./pubsub.js";
 import { bounded } from "./time.js";
 import { simplePeerTransports } from "./webrtc.js";
 
@@ -36,6 +37,9 @@ export class Meeting {
   readonly meetingId: string;
   /** Us. */
   readonly localParticipant: Participant;
+  /** Messages on named topics, with history for late joiners (VideoSDK's `meeting.pubSub`). */
+  readonly pubSub: PubSubApi;
+  private readonly topics: PubSub;
   private readonly local: ParticipantRecord;
   private readonly media = new LocalMedia();
   private readonly remoteMedia = new RemoteMedia();
@@ -63,6 +67,18 @@ export class Meeting {
     this.lifecycle = new Lifecycle(this.log, env?.strict ?? false);
     this.lifecycle.onChange((meetingState) => this.emit("meeting-state-changed", { state: CONNECTION_STATES[meetingState], meetingState }));
     this.localParticipant = this.local = new ParticipantRecord(resolved.mesh.participantId, resolved.mesh.name, true);
+    this.pubSub = this.topics = new PubSub({
+      selfId: this.local.id,
+      selfName: this.local.displayName,
+      inMeeting: () => this.lifecycle.inMeeting,
+      has: (id) => this.remote.has(id),
+      hostId: () => this.hostId,
+      send: (record, to, chars, topic) => void this.mesh?.sendApp(record, to, chars, topic),
+      rethrow: (error) =>
+        setTimeout(() => {
+          throw error;
+        }, 0),
+    });
     this.media.onEnded = (kind, error) => {
       this.localMediaChanged(kind);
       this.emit("error", error);
@@ -312,8 +328,10 @@ export class Meeting {
       const replaced = this.remote.get(member.id);
       if (replaced) this.emitStreams(replaced, replaced.clearStreams());
       this.remote.set(member.id, participant);
-      // Members who were there before us are listed by meeting-joined, not announced one by one.
+      // Members who were there before us are announced right after meeting-joined (announceWhoIsHere).
       if (!this.lifecycle.is("joining") && !replaced) this.emit("participant-joined", participant);
+      // A newcomer gets the topics' history from the host (a reload, too: it lost what it had).
+      if (!this.lifecycle.is("joining") && this.isHost) this.topics.handTo(member.id);
       this.syncRemote(member.id);
     });
     events.on("member-track", ({ id, track }) => {
@@ -345,9 +363,11 @@ export class Meeting {
       participant.reconnecting = false;
       if (!this.lifecycle.is("joining")) this.emit("participant-reconnected", participant);
     });
-    events.on("member-message", ({ member, payload, direct }) => {
+    events.on("member-message", ({ member, payload, direct, topic }) => {
       const participant = this.remote.get(member.id);
-      if (participant) this.emit("message", { participant, payload, direct });
+      if (!participant) return;
+      if (topic === null) this.emit("message", { participant, payload, direct });
+      else this.topics.received(topic, payload, participant.id, participant.displayName, JSON.stringify(payload).length);
     });
     events.on("host-changed", ({ hostId }) => {
       if (!this.lifecycle.is("joining")) this.emit("host-changed", { hostId });
