@@ -18,6 +18,7 @@ export type {
 export type { BrokerOptions } from "./broker.js";
 export type { EventHandler } from "./meeting-events.js";
 export type { Logger, LogLevel } from "./log.js";
+export type { ConnectionQuality } from "./call-stats.js";
 export type { PublishOptions, PubSubApi, PubSubHandler, PubSubMessage } from "./pubsub.js";
 export type { ParticipantEvents, ParticipantMedia, Stream, StreamKind } from "./media.js";
 export { MeshError, isMeshError } from "./errors.js";

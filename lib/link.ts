@@ -19,6 +19,8 @@ export interface LinkTransport {
   setTrack?(kind: "audio" | "video", track: MediaStreamTrack | null): void;
   /** A remote track arrived. */
   onTrack?: ((track: MediaStreamTrack) => void) | null;
+  /** The connection's WebRTC statistics (optional: fakes have none). */
+  getStats?(): Promise<RTCStatsReport>;
 }
 
 export type CreateTransport = (initiator: boolean) => LinkTransport;
@@ -119,6 +121,12 @@ export class Link {
 
   signal(data: SignalData): void {
     if (this.state !== "closed") this.transport.signal(data);
+  }
+
+  /** WebRTC statistics of this link's connection; null when closed or the transport has none. */
+  stats(): Promise<RTCStatsReport | null> {
+    if (this.state === "closed" || !this.transport.getStats) return Promise.resolve(null);
+    return this.transport.getStats().catch(() => null);
   }
 
   send(message: LinkMessage): boolean {

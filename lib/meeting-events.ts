@@ -1,6 +1,7 @@
 // The public shapes a Meeting hands to the app: participants and the events it emits.
 import type { MeshError } from "./errors.js";
 import type { MeetingState } from "./lifecycle.js";
+import type { ConnectionQuality } from "./call-stats.js";
 import type { ParticipantMedia, Stream } from "./media.js";
 import type { MeetingLeftReason, ParticipantLeftReason } from "./mesh-types.js";
 import type { JsonValue } from "./protocol.js";
@@ -29,6 +30,11 @@ export interface Participant extends ParticipantMedia {
   readonly leftReason: ParticipantLeftReason | null;
   /** True while its link heals (between `participant-reconnecting` and `participant-reconnected`); always false for us. */
   readonly reconnecting: boolean;
+  /**
+   * Our link to it, measured once a second while the app listens for `connection-quality-changed` or
+   * `speaker-changed`; null before the first measurement, and always for us.
+   */
+  readonly connectionQuality: ConnectionQuality | null;
 }
 
 /** The events a Meeting emits, each with its one payload. */
@@ -69,6 +75,17 @@ export type MeetingEvents = {
    * participant's after its `participant-joined`), so that handlers attached then see every one.
    */
   "stream-enabled": { participant: Participant; stream: Stream };
+  /**
+   * A participant's connection quality changed score (`good`, `fair`, `poor`); `participant.connectionQuality`
+   * has the latest figures. Measured only while some handler listens for it (or for `speaker-changed`).
+   */
+  "connection-quality-changed": { participant: Participant; quality: ConnectionQuality };
+  /**
+   * Who is speaking changed (VideoSDK's event): the loudest participant with its microphone on, us
+   * included, debounced; null after a few seconds of silence. Each participant measures its own
+   * microphone and tells the others while it speaks; picked only while some handler listens.
+   */
+  "speaker-changed": { activeSpeakerId: string | null };
   /** A participant's stream stopped (also emitted on the participant itself). */
   "stream-disabled": { participant: Participant; stream: Stream };
 };

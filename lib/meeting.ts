@@ -12,6 +12,8 @@ import { Mesh, type MeetingLeftReason, type MeshConfig, type MeshEnv, type Parti
 import { LocalMedia, ParticipantStreams, RemoteMedia, STREAM_KINDS, type StreamChange, type StreamKind } from "./media.js";
 import { MAX_APP_PAYLOAD, type JsonValue } from "./protocol.js";
 import { PubSub, type PubSubApi } from "./pubsub.js";
+import { CallMonitor } from "./call-monitor.js";
+import type { ConnectionQuality } from "./call-stats.js";
 import { bounded } from "./time.js";
 import { simplePeerTransports } from "./webrtc.js";
 
@@ -23,6 +25,7 @@ const MEDIA_WAIT_MS = 3000;
 class ParticipantRecord extends ParticipantStreams implements Participant {
   leftReason: ParticipantLeftReason | null = null;
   reconnecting = false;
+  connectionQuality: ConnectionQuality | null = null;
   constructor(
     readonly id: string,
     readonly displayName: string,
@@ -40,6 +43,8 @@ export class Meeting {
   /** Messages on named topics, with history for late joiners (VideoSDK's `meeting.pubSub`). */
   readonly pubSub: PubSubApi;
   private readonly topics: PubSub;
+  private readonly monitor: CallMonitor;
+  private speakerId: string | null = null;
   private readonly local: ParticipantRecord;
   private readonly media = new LocalMedia();
   private readonly remoteMedia = new RemoteMedia();
@@ -67,6 +72,24 @@ export class Meeting {
     this.lifecycle = new Lifecycle(this.log, env?.strict ?? false);
     this.lifecycle.onChange((meetingState) => this.emit("meeting-state-changed", { state: CONNECTION_STATES[meetingState], meetingState }));
     this.localParticipant = this.local = new ParticipantRecord(resolved.mesh.participantId, resolved.mesh.name, true);
+    this.monitor = new CallMonitor({
+      selfId: this.local.id,
+      remoteIds: () => [...this.remote.keys()],
+      linkStats: (id) => this.mesh?.linkStats(id) ?? Promise.resolve(null),
+      micOn: (id) => (id === this.local.id ? this.local : this.remote.get(id))?.micOn ?? false,
+      wants: () => ({ quality: this.listens("connection-quality-changed"), speaker: this.listens("speaker-changed") }),
+      sendVoice: (level) => this.mesh?.sendVoice(level),
+      quality: (id, quality, changed) => {
+        const participant = this.remote.get(id);
+        if (!participant) return;
+        participant.connectionQuality = quality;
+        if (changed) this.emit("connection-quality-changed", { participant, quality });
+      },
+      speaker: (id) => {
+        this.speakerId = id;
+        this.emit("speaker-changed", { activeSpeakerId: id });
+      },
+    });
     this.pubSub = this.topics = new PubSub({
       selfId: this.local.id,
       selfName: this.local.displayName,
@@ -108,6 +131,11 @@ export class Meeting {
 
   get state(): MeetingState {
     return this.lifecycle.state;
+  }
+
+  /** Who is speaking now (VideoSDK's `activeSpeakerId`), while the app listens for `speaker-changed`; else null. */
+  get activeSpeakerId(): string | null {
+    return this.speakerId;
   }
 
   on<K extends keyof MeetingEvents>(type: K, handler: EventHandler<MeetingEvents[K]>): void {
@@ -165,6 +193,7 @@ export class Meeting {
     }
     for (const type of UNLOAD_EVENTS) globalThis.addEventListener?.(type, this.onPageHide);
     this.emit("meeting-joined", { meetingId: this.meetingId, hostId: mesh.hostId ?? this.localParticipant.id });
+    this.monitor.start();
     this.announceWhoIsHere();
   }
 
@@ -338,6 +367,7 @@ export class Meeting {
       this.remoteMedia.track(id, track);
       this.syncRemote(id);
     });
+    events.on("member-voice", ({ id, level }) => this.monitor.heard(id, level));
     events.on("member-media", ({ id, mic, cam }) => {
       this.remoteMedia.state(id, mic, cam);
       this.syncRemote(id);
@@ -346,6 +376,7 @@ export class Meeting {
       const participant = this.remote.get(member.id);
       if (!participant) return;
       this.remote.delete(member.id);
+      this.monitor.forget(member.id);
       this.remoteMedia.forget(member.id);
       this.emitStreams(participant, participant.clearStreams());
       participant.leftReason = reason;
@@ -374,6 +405,7 @@ export class Meeting {
     });
     events.on("error", (error) => this.emit("error", error));
     events.on("closed", ({ reason }) => {
+      this.monitor.stop();
       this.releaseMedia();
       // Out of the meeting, nobody is "in it" with us any more; no participant-left for each of them.
       this.remote.clear();
@@ -381,6 +413,10 @@ export class Meeting {
       if (!this.unloading) for (const type of UNLOAD_EVENTS) globalThis.removeEventListener?.(type, this.onPageHide);
       this.emit("meeting-left", { reason });
     });
+  }
+
+  private listens(type: keyof MeetingEvents): boolean {
+    return (this.emitter.all.get(type)?.length ?? 0) > 0;
   }
 
   private emit<K extends keyof MeetingEvents>(type: K, payload: MeetingEvents[K]): void {

@@ -102,6 +102,8 @@ export class Membership {
         return;
       case "media":
         return void this.deps.events.emit("member-media", { id: link.remoteId, mic: message.mic, cam: message.cam });
+      case "voice":
+        return void this.deps.events.emit("member-voice", { id: link.remoteId, level: message.level });
       case "anchor":
         // Only the host hands its heir the anchor token (checked after the roster that made it host).
         return this.inOrder(async () => {

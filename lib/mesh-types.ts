@@ -52,6 +52,8 @@ export type MeshEvents = {
   /** A reconnecting member is heard from again. */
   "member-reconnected": Member;
   "host-changed": { hostId: string };
+  /** A member says how loud its microphone was over the last second. */
+  "member-voice": { id: string; level: number };
   /** App data; `topic` for a meeting.pubSub message (null for meeting.send()). */
   "member-message": { member: Member; payload: JsonValue; direct: boolean; topic: string | null };
   /** The mesh is over for us; it has already released everything. */

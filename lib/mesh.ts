@@ -382,6 +382,16 @@ export class Mesh {
   }
 
   /** Local media changed: every link sends `media.track(kind)` now, and every member hears the new state. */
+  /** Tells every member how loud our microphone was over the last second (see call-monitor.ts). */
+  sendVoice(level: number): void {
+    this.links.broadcast({ v: 1, t: "voice", level: Math.min(1, Math.max(0, level)) });
+  }
+
+  /** WebRTC statistics of our current link to `id`; null without one. */
+  linkStats(id: string): Promise<RTCStatsReport | null> {
+    return this.links.get(id)?.stats() ?? Promise.resolve(null);
+  }
+
   mediaChanged(kind: "audio" | "video"): void {
     this.router.changed(kind);
   }

@@ -109,7 +109,9 @@ export type LinkMessage =
   /** The receiver has every app message of ours up to `n` (see deliveries.ts). */
   | { v: 1; t: "ack"; n: number }
   /** What the sender sends now: microphone and camera on or off (see media.ts). */
-  | { v: 1; t: "media"; mic: boolean; cam: boolean };
+  | { v: 1; t: "media"; mic: boolean; cam: boolean }
+  /** How loud the sender's own microphone was over the last second (0..1, RMS), for the active speaker. */
+  | { v: 1; t: "voice"; level: number };
 
 /** What `meeting.send()` carries: anything JSON can encode. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -226,6 +228,10 @@ export function parseLink(raw: unknown): LinkMessage | null {
     case "ack": {
       const { n } = m;
       return isSeq(n) ? { v: 1, t: "ack", n } : null;
+    }
+    case "voice": {
+      const { level } = m;
+      return typeof level === "number" && level >= 0 && level <= 1 ? { v: 1, t: "voice", level } : null;
     }
     case "media": {
       const { mic, cam } = m;

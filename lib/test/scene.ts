@@ -33,6 +33,8 @@ const EVENT_TYPES = [
   "error",
   "stream-enabled",
   "stream-disabled",
+  "connection-quality-changed",
+  "speaker-changed",
 ] as const satisfies readonly (keyof MeetingEvents)[];
 
 // Fails to compile when MeetingEvents gains an event the list above does not record.

@@ -80,6 +80,9 @@ export function installPageHook(): void {
     "meeting-joined", "meeting-left", "participant-joined", "participant-left", "participant-reconnecting",
     "participant-reconnected", "host-changed",
     "meeting-state-changed", "message", "error", "stream-enabled", "stream-disabled",
+    // Recording these makes the page measure its links once a second (getStats), as an app that shows
+    // quality or the active speaker does.
+    "connection-quality-changed", "speaker-changed",
   ];
   const uncaught: string[] = [];
   addEventListener("error", (e) => uncaught.push(String(e.message)));
