@@ -95,6 +95,7 @@ const PARTICIPANT_LEFT_WORDS: Record<ParticipantLeftReason, string> = {
   left: "left",
   "connection-lost": "lost connection",
   "protocol-violation": "was disconnected for sending garbage",
+  removed: "was removed by the host",
 };
 
 /** Extra advice for the errors a person can act on. */
@@ -104,6 +105,8 @@ const ERROR_HINTS: Partial<Record<MeshError["code"], string>> = {
   "host-unreachable": "The meeting's host did not answer. Try again in a moment.",
   "duplicate-participant": "Someone with your participant id is already in this meeting, probably in another tab.",
   "meeting-ended": "The meeting ended while you were joining.",
+  "entry-denied": "The host did not let you in.",
+  "entry-timeout": "The host did not answer your request to join.",
   "media-unavailable": "Check that this page may use your camera and microphone, and that no other app holds them.",
 };
 
@@ -118,6 +121,8 @@ function describeLeft(reason: MeetingLeftReason): { title: string; detail: strin
             title: "The host ended the meeting",
             detail: lastHostName ? `${lastHostName} ended the meeting for everyone.` : "Everyone has been disconnected.",
           };
+    case "removed":
+      return { title: "You were removed", detail: "The host removed you from the meeting." };
     case "connection-lost":
       return {
         title: "Connection lost",

@@ -2,7 +2,7 @@
 import type { MeshError } from "./errors.js";
 import type { MeetingState } from "./lifecycle.js";
 import type { ParticipantMedia, Stream } from "./media.js";
-import type { MeetingLeftReason, ParticipantLeftReason } from "./mesh-types.js";
+import type { EntryDecision, MeetingLeftReason, ParticipantLeftReason } from "./mesh-types.js";
 import type { JsonValue } from "./protocol.js";
 
 /** One person in the meeting, local or remote; its media (streams, micOn, webcamOn, stream events) in ParticipantMedia. */
@@ -20,6 +20,26 @@ export interface Participant extends ParticipantMedia {
   readonly leftReason: ParticipantLeftReason | null;
   /** True while its link heals (between `participant-reconnecting` and `participant-reconnected`); always false for us. */
   readonly reconnecting: boolean;
+  /**
+   * As host: removes this (remote) participant from the meeting (VideoSDK's `participant.remove()`). It
+   * gets `meeting-left` with reason `removed`, everyone else `participant-left` with `leftReason`
+   * `removed`, and it cannot come back into this meeting. Resolves once the signed removal is sent.
+   * Rejects with `not-joined`, `not-host` (nothing is sent), `invalid-argument` (on
+   * `localParticipant`: use `leave()`), or `unknown-participant` (it is no longer in the meeting).
+   */
+  remove(): Promise<void>;
+}
+
+/** A newcomer at the host's waiting room (`entry-requested`). */
+export interface EntryRequest {
+  /** The newcomer's participantId. */
+  participantId: string;
+  /** The `name` it joined with. */
+  name: string;
+  /** Lets it in (the first of allow()/deny() counts; later calls do nothing). */
+  allow(): void;
+  /** Turns it away: its join() rejects with `entry-denied`. */
+  deny(): void;
 }
 
 /** The events a Meeting emits, each with its one payload. */
@@ -48,6 +68,16 @@ export type MeetingEvents = {
    * the broker (links keep working): we are still in, and back to `joined` once that heals.
    */
   "meeting-state-changed": { state: MeetingState };
+  /**
+   * As host with `waitingRoom`: a newcomer asks to join (VideoSDK's `entry-requested`). Nothing happens
+   * until `allow()` or `deny()`; the newcomer waits (up to its `waitingRoomTimeout`).
+   */
+  "entry-requested": EntryRequest;
+  /**
+   * The host decided on a newcomer at its waiting room (VideoSDK's `entry-responded`): on the newcomer
+   * (its `participantId` is ours; before join() settles) and on the host that decided.
+   */
+  "entry-responded": { participantId: string; decision: EntryDecision };
   /** Something went wrong that did not end the meeting (e.g. a forged terminate was ignored). */
   error: MeshError;
   /** A participant's stream started (also emitted on the participant itself); `participant.local` for ours. */

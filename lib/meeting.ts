@@ -26,8 +26,13 @@ class ParticipantRecord extends ParticipantStreams implements Participant {
     readonly id: string,
     readonly displayName: string,
     readonly local: boolean,
+    private readonly remover: (id: string) => Promise<void>,
   ) {
     super();
+  }
+
+  remove(): Promise<void> {
+    return this.remover(this.id);
   }
 }
 
@@ -62,7 +67,9 @@ export class Meeting {
     this.log = resolved.log;
     this.lifecycle = new Lifecycle(this.log, env?.strict ?? false);
     this.lifecycle.onChange((state) => this.emit("meeting-state-changed", { state }));
-    this.localParticipant = this.local = new ParticipantRecord(resolved.mesh.participantId, resolved.mesh.name, true);
+    this.localParticipant = this.local = new ParticipantRecord(resolved.mesh.participantId, resolved.mesh.name, true, () =>
+      Promise.reject(new MeshError("invalid-argument", "remove() removes a remote participant; to go yourself, use leave()")),
+    );
     this.media.onEnded = (kind, error) => {
       this.localMediaChanged(kind);
       this.emit("error", error);
@@ -244,6 +251,19 @@ export class Meeting {
     this.localMediaChanged("video");
   }
 
+  // participant.remove(): the host's signed removal. Checked here, so that a refusal sends nothing.
+  private async removeParticipant(id: string, participant: ParticipantRecord): Promise<void> {
+    const mesh = this.mesh;
+    if (!mesh || !this.lifecycle.inMeeting) throw new MeshError("not-joined", "remove() needs a joined meeting");
+    if (!mesh.signedHost) {
+      throw new MeshError("not-host", `only the host (${String(mesh.hostId)}) may remove a participant`, { participantId: id });
+    }
+    if (this.remote.get(id) !== participant) {
+      throw new MeshError("unknown-participant", `${id} is no longer in this meeting`, { participantId: id });
+    }
+    await mesh.remove(id);
+  }
+
   private mustBeIn(method: string): void {
     if (!this.lifecycle.inMeeting) {
       throw new MeshError("not-joined", `${method}() needs a joined meeting`);
@@ -290,7 +310,7 @@ export class Meeting {
   private wireMesh(mesh: Mesh): void {
     const events = mesh.events;
     events.on("member-joined", (member) => {
-      const participant = new ParticipantRecord(member.id, member.name, false);
+      const participant = new ParticipantRecord(member.id, member.name, false, (id) => this.removeParticipant(id, participant));
       const replaced = this.remote.get(member.id);
       if (replaced) this.emitStreams(replaced, replaced.clearStreams());
       this.remote.set(member.id, participant);
@@ -335,6 +355,8 @@ export class Meeting {
       if (!this.lifecycle.is("joining")) this.emit("host-changed", { hostId });
     });
     events.on("error", (error) => this.emit("error", error));
+    events.on("entry-requested", ({ id, name, allow, deny }) => this.emit("entry-requested", { participantId: id, name, allow, deny }));
+    events.on("entry-responded", ({ id, decision }) => this.emit("entry-responded", { participantId: id, decision }));
     events.on("closed", ({ reason }) => {
       this.releaseMedia();
       // Out of the meeting, nobody is "in it" with us any more; no participant-left for each of them.

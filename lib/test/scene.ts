@@ -33,6 +33,8 @@ const EVENT_TYPES = [
   "error",
   "stream-enabled",
   "stream-disabled",
+  "entry-requested",
+  "entry-responded",
 ] as const satisfies readonly (keyof MeetingEvents)[];
 
 // Fails to compile when MeetingEvents gains an event the list above does not record.
@@ -95,6 +97,8 @@ export class Scene {
       name: participantId,
       ...FAST,
       linkTimeout: 2000,
+      waitingRoom: false,
+      waitingRoomTimeout: 60_000,
       ...extra,
     };
     const mesh = new subject.Mesh(config, this.net.env(owner));
