@@ -170,19 +170,16 @@ export class HostChain {
   }
 
   /**
-   * Why `removal` is not our host's signed removal of a member of our roster; null when it is. The same
-   * age bound as an end (replays); the nonce is remembered by the caller. Never throws.
+   * Why `removal` is not our host's signed removal; null when it is. The same age bound as an end
+   * (replays); the nonce is remembered by the caller. Whether it is about the member we know under that
+   * id is the caller's question (targetKey): a relay can outrun the roster that names a newcomer. Never throws.
    */
-  async refuseRemoval(removal: Remove, self: { id: string; key: string }): Promise<string | null> {
+  async refuseRemoval(removal: Remove): Promise<string | null> {
     const hostId = this.hostId;
     if (removal.hostId !== hostId) return `it claims ${removal.hostId} as host, but the host is ${hostId}`;
     if (removal.target === hostId) return "the host cannot be removed";
     const key = this.entry(removal.hostId)?.key;
     if (!key) return "the host's key is unknown here";
-    // Our own key we know even before a roster names us (a newcomer whose roster is the welcome's); anyone
-    // else's comes from the roster (the host sends the roster that names a member before removing it).
-    const targetKey = removal.target === self.id ? self.key : this.entry(removal.target)?.key;
-    if (targetKey !== removal.targetKey) return `${removal.target} is not in our roster under that key`;
     const statement = removalStatement(this.meetingId, removal.hostId, removal.target, removal.targetKey, removal.nonce, removal.time);
     if (!(await this.signedBy(key, statement, removal.sig))) return "its signature is not the host's";
     if (Math.abs(Date.now() - removal.time) > END_MAX_AGE_MS) return "it is stale (a replay?)";

@@ -15,7 +15,7 @@ import type { Logger } from "./log.js";
 import type { Membership } from "./membership.js";
 import type { EntryDecision, MeshConfig } from "./mesh-types.js";
 import { Cancelled, unlessAborted } from "./queue.js";
-import { welcomeStatement, type Scope } from "./scope.js";
+import { deniedStatement, welcomeStatement, type Scope } from "./scope.js";
 
 export interface JoinDeps {
   config: MeshConfig;
@@ -87,7 +87,8 @@ export class JoinFlow {
       this.check(signal);
       const reply = await anchor.knockForEntry(Math.min(KNOCK_WAIT_MS, deadline - timers.now()), signal, onWaiting);
       if (reply?.t === "denied") {
-        if (await this.deps.chain.denies(reply.roster, config.participantId, reply.nonce, reply.sig)) {
+        const tagged = await this.deps.scope.checkTag(deniedStatement(self.id, reply.nonce, reply.sig, reply.roster.sig), reply.mac);
+        if (tagged && (await this.deps.chain.denies(reply.roster, config.participantId, reply.nonce, reply.sig))) {
           this.deps.responded("denied");
           throw new MeshError("entry-denied", `the host of meeting ${config.meetingId} denied us entry`);
         }

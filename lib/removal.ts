@@ -74,10 +74,17 @@ export class Removal {
   /** A removal arrived on `link`: obeyed when the host signed it, whoever brought it. */
   async onRemove(link: Link, removal: Remove): Promise<void> {
     if (this.handled.has(removal.nonce)) return;
-    const refusal = await this.deps.chain.refuseRemoval(removal, { id: this.deps.selfId, key: this.deps.keyring.publicKey });
+    const refusal = await this.deps.chain.refuseRemoval(removal);
     if (refusal !== null) return this.refuse(link, removal.nonce, refusal);
     if (!this.deps.active() || this.handled.has(removal.nonce)) return;
     this.handled.add(removal.nonce);
+    // The host's word, but about whom? Bound to a key: one we know under that id that differs is another
+    // incarnation of the id (removal and rejoin raced), not the one removed. Ours we always know; another
+    // member's we may not yet (the relay outran the roster naming it), and then the id is out.
+    const known = removal.target === this.deps.selfId ? this.deps.keyring.publicKey : this.deps.chain.entry(removal.target)?.key;
+    if (known !== undefined && known !== removal.targetKey) {
+      return this.deps.log.debug(`a removal of another incarnation of ${removal.target} ignored`);
+    }
     this.out.add(removal.target);
     // Relay first: a member whose link to the host is down (the target too) gets it through us.
     for (const other of this.deps.links.all()) if (other !== link && other.state === "open") other.send(removal);

@@ -247,6 +247,7 @@ class Hostile {
       () => JSON.stringify([1, 2, 3]),
       () => "x".repeat(40_000),
       () => JSON.stringify({ v: 1, t: "anchor", token: "bad token!" }),
+      () => JSON.stringify({ v: 1, t: "remove", nonce: "x", hostId: "p0", target: { id: "p1" }, time: "now", sig: 1 }),
     ];
     return variants[i % variants.length]!();
   }

@@ -192,6 +192,22 @@ describe("waiting room", () => {
     assert.equal(scene.net.transports.liveCount(), 0, "no link was ever opened");
   });
 
+  test("with a meeting password, waiting replies and denials carry its proof, and both decisions still work", async (t) => {
+    const scene = new Scene(t);
+    const password = "correct horse";
+    const alice = scene.meeting("alice", { waitingRoom: true, password });
+    await alice.join();
+    const bob = scene.meeting("bob", { password, joinTimeout: 1000 });
+    const bobJoins = bob.join();
+    (await scene.next(alice, "entry-requested")).allow();
+    await within("bob's join", bobJoins, 5000);
+    const carol = scene.meeting("carol", { password });
+    const carolJoins = rejection(carol.join());
+    (await scene.next(alice, "entry-requested", (r) => r.participantId === "carol")).deny();
+    assert.equal(codeOf(await carolJoins), "entry-denied");
+    assert.deepEqual(seen(alice), ["bob"]);
+  });
+
   test("a newcomer waits past joinTimeout for the decision, knocking again, and never founds a meeting of its own", async (t) => {
     const scene = new Scene(t);
     const alice = scene.meeting("alice", { waitingRoom: true });
