@@ -213,3 +213,31 @@ test("waiting room: a newcomer waits past its joinTimeout for the host's decisio
   expect(await joining).toMatchObject({ ok: true });
   await mesh.fullMesh([host, guest]);
 });
+
+for (const way of ["leaves", "crashes"] as const) {
+  test(`waiting room: the host ${way} while a newcomer waits; its heir is asked, and its allow() lets the newcomer in`, async ({ mesh }) => {
+    const host = await mesh.open({ participantId: "p0", waitingRoom: true });
+    await host.join();
+    await watchDoor(host);
+    const heir = await mesh.open({ participantId: "p1", waitingRoom: true });
+    await watchDoor(heir);
+    const heirJoins = heir.call("join");
+    await host.waitFor("entry-requested", { participantId: "p1" });
+    await decide(host, "p1", "allow");
+    expect(await heirJoins).toMatchObject({ ok: true });
+    const guest = await mesh.open({ participantId: "p2" });
+    await watchDoor(guest);
+    const guestJoins = guest.call("join");
+    await host.waitFor("entry-requested", { participantId: "p2" });
+    if (way === "leaves") await host.leave();
+    else await host.crash();
+    await heir.waitFor("host-changed", { hostId: "p1" }, { timeout: 15_000 });
+    await heir.waitFor("entry-requested", { participantId: "p2" }, { timeout: 15_000 });
+    expect((await guest.snapshot()).state).toBe("joining");
+    await decide(heir, "p2", "allow");
+    expect(await guestJoins).toMatchObject({ ok: true });
+    await guest.waitFor("entry-responded", { participantId: "p2", decision: "allowed" });
+    expect((await guest.snapshot()).hostId).toBe("p1");
+    await mesh.fullMesh([heir, guest]);
+  });
+}

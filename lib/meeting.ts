@@ -112,7 +112,9 @@ export class Meeting {
   /**
    * Joins the meeting: registers at the broker, becomes host if nobody is, else asks the host in and links
    * to every participant. Resolves after `meeting-joined`. Rejects with a {@link MeshError}:
-   * `already-joined`, `duplicate-participant`, `broker-unreachable`, `host-unreachable`.
+   * `already-joined`, `duplicate-participant`, `broker-unreachable`, `host-unreachable`, and with a host
+   * whose waiting room is on (we then wait up to `waitingRoomTimeout` for its decision, emitting
+   * `entry-responded`) `entry-denied` or `entry-timeout`.
    * A failed join leaves the meeting `idle`, so join() may be called again.
    */
   async join(): Promise<void> {

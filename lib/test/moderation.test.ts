@@ -253,6 +253,27 @@ describe("waiting room", () => {
     await scene.settled("bob and carol linked", () => meshComplete([bob, carol]));
   });
 
+  test("the host crashes while a newcomer waits: the newcomer founds nothing, the heir is asked and lets it in", async (t) => {
+    const scene = new Scene(t);
+    const alice = scene.meeting("alice", { waitingRoom: true });
+    await alice.join();
+    const bob = scene.meeting("bob", { waitingRoom: true });
+    const bobJoins = bob.join();
+    (await scene.next(alice, "entry-requested")).allow();
+    await bobJoins;
+    const carol = scene.meeting("carol");
+    const carolJoins = carol.join();
+    await scene.next(alice, "entry-requested", (r) => r.participantId === "carol");
+    // Her registrations (the anchor too) are freed at once: a newcomer that was not waiting would claim it.
+    scene.net.crash("alice");
+    const request = await scene.next(bob, "entry-requested", (r) => r.participantId === "carol", 10_000);
+    assert.equal(carol.state, "joining", "carol did not found a meeting of her own");
+    request.allow();
+    await within("carol's join", carolJoins, 8000);
+    assert.equal(carol.hostId, "bob");
+    await scene.settled("bob and carol linked", () => meshComplete([bob, carol]));
+  });
+
   test("WaitingRoom: asked once per wait, the first decision counts, an allowed id is admitted at its next knock, quiet waiters are forgotten", () => {
     const room = new WaitingRoom(true);
     const knock = (id: string, at: number) => room.knock(id, { src: `b-${id}`, nonce: `n${at}`, key: "k", name: id, at });
