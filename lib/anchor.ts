@@ -80,6 +80,9 @@ const CLAIM_RETRY_MS = 200;
 // With nobody left to talk to, this many failed claims mean the meeting lives on elsewhere.
 const CLAIM_ATTEMPTS_WHEN_ALONE = 15;
 const USURPER_BACKOFF_MS = 250;
+// Knocks of a removed id answered (with a signed denial) at most this often, for at most this many ids.
+const DENIAL_MIN_GAP_MS = 500;
+const MAX_DENIED = 1024;
 const USURPER_BACKOFF_MAX_MS = 16_000;
 
 export class AnchorRole {
@@ -89,6 +92,8 @@ export class AnchorRole {
   private readonly admission = new Admission();
   private readonly knocks = new Map<string, { finish: (reply: Welcome | Denied | null) => void; waiting: () => void }>();
   private readonly room: WaitingRoom;
+  // When each removed id was last denied (the rate limit on signing denials).
+  private readonly deniedAt = new Map<string, number>();
   private takenOver: (() => void) | null = null;
   private readonly invitations: Invitations;
   // Takeovers from a usurper so far (each waits twice as long as the one before).
@@ -391,7 +396,15 @@ export class AnchorRole {
       return this.deps.log.debug(`knock from ${src} without the meeting password's proof dropped`);
     }
     // Removed by the host: refused for the rest of the meeting (every member remembers, so an heir too).
-    if (this.deps.door?.banned(from)) return this.deny(src, from, message.nonce);
+    // A denial costs a signature: one per removed id per DENIAL_MIN_GAP_MS (it knocks every 2 s when honest).
+    if (this.deps.door?.banned(from)) {
+      const now = this.deps.timers.now();
+      if (now - (this.deniedAt.get(from) ?? -Infinity) < DENIAL_MIN_GAP_MS) return this.deps.links.countDropped(src);
+      this.deniedAt.delete(from);
+      this.deniedAt.set(from, now);
+      if (this.deniedAt.size > MAX_DENIED) this.deniedAt.delete(this.deniedAt.keys().next().value as string);
+      return this.deny(src, from, message.nonce);
+    }
     const member = roster.has(from) || current.members.some((m) => m.id === from);
     if (!member) {
       const verdict = this.room.knock(from, { src, nonce: message.nonce, key: message.key, name: message.name, at: this.deps.timers.now() });
