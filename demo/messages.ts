@@ -53,6 +53,9 @@ const WORDS: Record<MeshErrorCode, (error: ErrorLike, page: PageContext) => stri
     "A chat message could not be delivered to someone whose connection is recovering. They may not see it: send it again later.",
   "links-failed": () =>
     "The meeting was found, but no direct connection to anyone in it came up. A VPN or firewall may block calls: try another network.",
+  "entry-denied": () => `The host did not let you in. ${NEW_MEETING}`,
+  "entry-timeout": () => "The host did not answer your request to join. Try again in a moment, or ask them to let you in.",
+  "unauthorized-remove": () => "Someone who isn't the host tried to remove a participant. It was ignored.",
   internal: () => "Something went wrong inside meshmeet. Reload the page and try again; the event log below has the details.",
 };
 

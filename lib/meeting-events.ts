@@ -3,7 +3,7 @@ import type { MeshError } from "./errors.js";
 import type { MeetingState } from "./lifecycle.js";
 import type { ConnectionQuality } from "./call-stats.js";
 import type { ParticipantMedia, Stream } from "./media.js";
-import type { MeetingLeftReason, ParticipantLeftReason } from "./mesh-types.js";
+import type { EntryDecision, MeetingLeftReason, ParticipantLeftReason } from "./mesh-types.js";
 import type { JsonValue } from "./protocol.js";
 
 /** An app's event handler: called with the event's payload (mitt's `Handler`, kept out of the public types). */
@@ -35,6 +35,26 @@ export interface Participant extends ParticipantMedia {
    * `speaker-changed`; null before the first measurement, and always for us.
    */
   readonly connectionQuality: ConnectionQuality | null;
+  /**
+   * As host: removes this (remote) participant from the meeting (VideoSDK's `participant.remove()`). It
+   * gets `meeting-left` with reason `removed`, everyone else `participant-left` with `leftReason`
+   * `removed`, and it cannot come back into this meeting. Resolves once the signed removal is sent.
+   * Rejects with `not-joined`, `not-host` (nothing is sent), `invalid-argument` (on
+   * `localParticipant`: use `leave()`), or `unknown-participant` (it is no longer in the meeting).
+   */
+  remove(): Promise<void>;
+}
+
+/** A newcomer at the host's waiting room (`entry-requested`). */
+export interface EntryRequest {
+  /** The newcomer's participantId. */
+  participantId: string;
+  /** The `name` it joined with. */
+  name: string;
+  /** Lets it in (the first of allow()/deny() counts; later calls do nothing). */
+  allow(): void;
+  /** Turns it away: its join() rejects with `entry-denied`. */
+  deny(): void;
 }
 
 /** The events a Meeting emits, each with its one payload. */
@@ -67,6 +87,16 @@ export type MeetingEvents = {
    * or not the broker (links keep working): we are still in, and back to `joined` once that heals.
    */
   "meeting-state-changed": { state: ConnectionState; meetingState: MeetingState };
+  /**
+   * As host with `waitingRoom`: a newcomer asks to join (VideoSDK's `entry-requested`). Nothing happens
+   * until `allow()` or `deny()`; the newcomer waits (up to its `waitingRoomTimeout`).
+   */
+  "entry-requested": EntryRequest;
+  /**
+   * The host decided on a newcomer at its waiting room (VideoSDK's `entry-responded`): on the newcomer
+   * (its `participantId` is ours; before join() settles) and on the host that decided.
+   */
+  "entry-responded": { participantId: string; decision: EntryDecision };
   /** Something went wrong that did not end the meeting (e.g. a forged terminate was ignored). */
   error: MeshError;
   /**

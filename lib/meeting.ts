@@ -30,8 +30,13 @@ class ParticipantRecord extends ParticipantStreams implements Participant {
     readonly id: string,
     readonly displayName: string,
     readonly local: boolean,
+    private readonly remover: (id: string) => Promise<void>,
   ) {
     super();
+  }
+
+  remove(): Promise<void> {
+    return this.remover(this.id);
   }
 }
 
@@ -71,7 +76,9 @@ export class Meeting {
     this.log = resolved.log;
     this.lifecycle = new Lifecycle(this.log, env?.strict ?? false);
     this.lifecycle.onChange((meetingState) => this.emit("meeting-state-changed", { state: CONNECTION_STATES[meetingState], meetingState }));
-    this.localParticipant = this.local = new ParticipantRecord(resolved.mesh.participantId, resolved.mesh.name, true);
+    this.localParticipant = this.local = new ParticipantRecord(resolved.mesh.participantId, resolved.mesh.name, true, () =>
+      Promise.reject(new MeshError("invalid-argument", "remove() removes a remote participant; to go yourself, use leave()")),
+    );
     this.monitor = new CallMonitor({
       selfId: this.local.id,
       remoteIds: () => [...this.remote.keys()],
@@ -149,7 +156,9 @@ export class Meeting {
   /**
    * Joins the meeting: registers at the broker, becomes host if nobody is, else asks the host in and links
    * to every participant. Resolves after `meeting-joined`. Rejects with a {@link MeshError}:
-   * `already-joined`, `duplicate-participant`, `broker-unreachable`, `host-unreachable`.
+   * `already-joined`, `duplicate-participant`, `broker-unreachable`, `host-unreachable`, and with a host
+   * whose waiting room is on (we then wait up to `waitingRoomTimeout` for its decision, emitting
+   * `entry-responded`) `entry-denied` or `entry-timeout`.
    * A failed join leaves the meeting `idle`, so join() may be called again.
    */
   async join(): Promise<void> {
@@ -305,6 +314,19 @@ export class Meeting {
     this.localMediaChanged("video");
   }
 
+  // participant.remove(): the host's signed removal. Checked here, so that a refusal sends nothing.
+  private async removeParticipant(id: string, participant: ParticipantRecord): Promise<void> {
+    const mesh = this.mesh;
+    if (!mesh || !this.lifecycle.inMeeting) throw new MeshError("not-joined", "remove() needs a joined meeting");
+    if (!mesh.signedHost) {
+      throw new MeshError("not-host", `only the host (${String(mesh.hostId)}) may remove a participant`, { participantId: id });
+    }
+    if (this.remote.get(id) !== participant) {
+      throw new MeshError("unknown-participant", `${id} is no longer in this meeting`, { participantId: id });
+    }
+    await mesh.remove(id);
+  }
+
   private mustBeIn(method: string): void {
     if (!this.lifecycle.inMeeting) {
       throw new MeshError("not-joined", `${method}() needs a joined meeting`);
@@ -353,7 +375,7 @@ export class Meeting {
   private wireMesh(mesh: Mesh): void {
     const events = mesh.events;
     events.on("member-joined", (member) => {
-      const participant = new ParticipantRecord(member.id, member.name, false);
+      const participant = new ParticipantRecord(member.id, member.name, false, (id) => this.removeParticipant(id, participant));
       const replaced = this.remote.get(member.id);
       if (replaced) this.emitStreams(replaced, replaced.clearStreams());
       this.remote.set(member.id, participant);
@@ -404,6 +426,8 @@ export class Meeting {
       if (!this.lifecycle.is("joining")) this.emit("host-changed", { hostId });
     });
     events.on("error", (error) => this.emit("error", error));
+    events.on("entry-requested", ({ id, name, allow, deny }) => this.emit("entry-requested", { participantId: id, name, allow, deny }));
+    events.on("entry-responded", ({ id, decision }) => this.emit("entry-responded", { participantId: id, decision }));
     events.on("closed", ({ reason }) => {
       this.monitor.stop();
       this.releaseMedia();

@@ -35,6 +35,8 @@ const EVENT_TYPES = [
   "stream-disabled",
   "connection-quality-changed",
   "speaker-changed",
+  "entry-requested",
+  "entry-responded",
 ] as const satisfies readonly (keyof MeetingEvents)[];
 
 // Fails to compile when MeetingEvents gains an event the list above does not record.
@@ -97,6 +99,8 @@ export class Scene {
       name: participantId,
       ...FAST,
       linkTimeout: 2000,
+      waitingRoom: false,
+      waitingRoomTimeout: 60_000,
       ...extra,
     };
     const mesh = new subject.Mesh(config, this.net.env(owner));
