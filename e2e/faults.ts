@@ -137,8 +137,16 @@ export function recordFigure(name: string, ms: number): void {
  * Cuts the one link between `a` and `b` (both directions), leaving every other link alone.
  */
 export async function cutLink(a: MeshParticipant, b: MeshParticipant): Promise<Cut> {
-  const bPorts = new Set((await b.udpPairs()).map((p) => p.local));
-  const pair = (await a.udpPairs()).find((p) => bPorts.has(p.remote));
+  // Right after a mesh formed, a connection's selected candidate pair can be missing from getStats for
+  // a moment: ask again, within a bound, before saying there is no link.
+  const deadline = Date.now() + 5000;
+  let pair: UdpPair | undefined;
+  for (;;) {
+    const bPorts = new Set((await b.udpPairs()).map((p) => p.local));
+    pair = (await a.udpPairs()).find((p) => bPorts.has(p.remote));
+    if (pair || Date.now() > deadline) break;
+    await a.page.waitForTimeout(100);
+  }
   if (!pair) throw new Error(`no link between ${a.id} and ${b.id}`);
   const at = drop(`udp sport ${pair.local} udp dport ${pair.remote}`, `udp sport ${pair.remote} udp dport ${pair.local}`);
   return { at, restore: restoreAllPaths };

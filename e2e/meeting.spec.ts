@@ -15,9 +15,12 @@ test("four participants join and each sees the other three, with one host", asyn
     expect(snap.hostId).toBe("p0");
     expect(snap.participants.map((x) => x.id)).toEqual(["p0", "p1", "p2", "p3"].filter((id) => id !== p.id));
   }
-  // The others learn of the fourth from participant-joined; it learns of them from `participants`.
+  // The others learn of the fourth from participant-joined; it learns of them from `participants`, and
+  // from participant-joined right after its meeting-joined (as VideoSDK apps expect).
   for (const p of first) await p.waitFor("participant-joined", { id: "p3", displayName: "Participant 3" });
-  expect(await fourth.events("participant-joined")).toEqual([]);
+  const told = (await fourth.events()).map((e) => e.type).filter((t) => t === "meeting-joined" || t === "participant-joined");
+  expect(told).toEqual(["meeting-joined", "participant-joined", "participant-joined", "participant-joined"]);
+  expect((await fourth.events("participant-joined")).map((e) => (e.payload as { id: string }).id).sort()).toEqual(["p0", "p1", "p2"]);
   expect((await fourth.snapshot()).participants.map((x) => x.displayName)).toEqual(["p0", "p1", "p2"]);
 });
 
