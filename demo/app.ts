@@ -8,6 +8,7 @@ import { byId, el, showOnly, withCommands } from "./dom.js";
 import { EventLog } from "./event-log.js";
 import { describeError, describeMediaErrors, type ErrorLike, type PageContext } from "./messages.js";
 import { Notice } from "./notice.js";
+import { EntryRequests } from "./entry-requests.js";
 import { hostLabel, renderRoster } from "./roster.js";
 import { Stage } from "./tiles.js";
 import {
@@ -39,6 +40,7 @@ const ui = {
   joinButton: byId<HTMLButtonElement>("join"),
   joinCam: byId<HTMLInputElement>("join-cam"),
   joinMic: byId<HTMLInputElement>("join-mic"),
+  joinWaitingRoom: byId<HTMLInputElement>("join-waiting-room"),
   toggleMic: byId<HTMLButtonElement>("toggle-mic"),
   toggleCam: byId<HTMLButtonElement>("toggle-cam"),
   joinError: byId("join-error"),
@@ -62,6 +64,9 @@ const ui = {
 };
 
 const stage = new Stage(byId("tiles"));
+const entryRequests = new EntryRequests(byId("entry-requests"), byId("entry-list"));
+// Chat rides meeting.pubSub on this topic, persisted: whoever joins later gets the conversation so far.
+const CHAT_TOPIC = "CHAT";
 const log = new EventLog(byId("event-log"), byId("event-log-count"));
 const chat = new Chat({
   form: byId<HTMLFormElement>("chat-form"),
@@ -232,7 +237,7 @@ function updateMediaButtons(m: Meeting): void {
 }
 
 function renderMeeting(m: Meeting): void {
-  renderRoster(m, ui.participants, ui.participantCount);
+  renderRoster(m, ui.participants, ui.participantCount, (error) => notice.show(humanText(error)));
   stage.render(m);
   updateMediaButtons(m);
   const active = inMeeting(m);
@@ -337,12 +342,34 @@ function wireMeeting(m: Meeting): void {
     renderMeeting(m);
     chat.addNotice(host === "you" ? "You are now the host" : `${host} is now the host`);
   });
-  m.on("message", ({ participant, payload, direct }) => {
-    const text = chatText(payload);
-    log.add("message", `from ${nameOf(participant)}${direct ? " (direct)" : ""}${text === null ? ", not chat" : ""}`);
+  m.on("message", ({ participant, direct }) => {
+    log.add("message", `from ${nameOf(participant)}${direct ? " (direct)" : ""}`);
+  });
+  // Chat: ours come back through the subscription too (as in VideoSDK), so everything is shown here,
+  // the host's history for late joiners included.
+  void m.pubSub.subscribe(CHAT_TOPIC, (message) => {
+    const text = chatText({ text: message.message });
+    log.add("pubsub", `${CHAT_TOPIC} from ${message.senderName} (${message.senderId})`);
     if (!isCurrent() || text === null) return;
-    chat.addMessage(participant, text, false);
-    chatButton.received();
+    const own = message.senderId === m.localParticipant.id;
+    chat.addMessage({ id: message.senderId, displayName: message.senderName }, text, own, new Date(message.timestamp));
+    if (!own) chatButton.received();
+  });
+  m.on("speaker-changed", ({ activeSpeakerId }) => {
+    log.add("speaker-changed", activeSpeakerId ?? "nobody");
+    if (isCurrent() && !views.meeting.hidden) stage.render(m);
+  });
+  m.on("connection-quality-changed", ({ participant, quality }) => {
+    log.add("connection-quality-changed", `${nameOf(participant)}: ${quality.score}, ${quality.rttMs ?? "?"} ms`);
+    if (isCurrent() && !views.meeting.hidden) renderMeeting(m);
+  });
+  m.on("entry-requested", (request) => {
+    log.add("entry-requested", `${request.name} (${request.participantId})`, "warn");
+    if (isCurrent()) entryRequests.add(request);
+  });
+  m.on("entry-responded", ({ participantId, decision }) => {
+    log.add("entry-responded", `${participantId}: ${decision}`);
+    if (isCurrent()) entryRequests.remove(participantId);
   });
   m.on("stream-enabled", ({ participant, stream }) => {
     log.add("stream-enabled", `${participant.local ? "you" : nameOf(participant)}: ${stream.kind}`);
@@ -363,6 +390,7 @@ function wireMeeting(m: Meeting): void {
     if (!isCurrent()) return;
     chat.setEnabled(false);
     stage.clear();
+    entryRequests.clear();
     enterLeftView(reason, m.meetingId);
   });
 }
@@ -380,6 +408,7 @@ function createMeeting(meetingId: string, name: string): Meeting {
     broker: brokerOptions(),
     ...(settings.noIce ? { iceServers: [] } : {}),
     ...(settings.heartbeatTimeout ? { heartbeatTimeout: settings.heartbeatTimeout } : {}),
+    waitingRoom: ui.joinWaitingRoom.checked,
   });
 }
 
@@ -473,14 +502,11 @@ async function toggleMedia(kind: "mic" | "cam"): Promise<void> {
 function sendChat(text: string): void {
   const m = meeting;
   if (!m) throw new Error("You are not in a meeting.");
-  try {
-    m.send({ text });
-  } catch (error) {
+  m.pubSub.publish(CHAT_TOPIC, text, { persist: true }).catch((error: unknown) => {
     const { code, message } = errorParts(error);
     log.add("send failed", `${code}: ${message}`, "bad");
-    throw new Error(humanText(error));
-  }
-  chat.addMessage(m.localParticipant, text, true);
+    chat.showError(humanText(error));
+  });
 }
 
 async function copyInviteLink(): Promise<void> {

@@ -1,4 +1,4 @@
-// The chat panel: messages travel as `{ text }` payloads through meeting.send() and the `message` event.
+// The chat panel: messages travel on a meeting.pubSub topic (see app.ts), persisted for late joiners.
 import type { JsonValue } from "../lib/index.js";
 import { appendScrolled, clockTime, el, hueFor } from "./dom.js";
 
@@ -35,13 +35,13 @@ export class Chat {
     });
   }
 
-  addMessage(author: { id: string; displayName: string }, text: string, own: boolean): void {
+  addMessage(author: { id: string; displayName: string }, text: string, own: boolean, at: Date = new Date()): void {
     const name = el("span", { className: "chat-author", text: own ? "You" : author.displayName });
     name.style.setProperty("--hue", String(hueFor(author.id)));
     const item = el(
       "li",
       { className: own ? "chat-message own" : "chat-message", testid: "chat-message" },
-      el("div", { className: "chat-meta" }, name, el("time", { className: "chat-time", text: clockTime(new Date()) })),
+      el("div", { className: "chat-meta" }, name, el("time", { className: "chat-time", text: clockTime(at) })),
       el("p", { className: "chat-text", text }),
     );
     this.append(item);

@@ -39,7 +39,32 @@ function tags(participant: Participant, isHost: boolean): HTMLElement[] {
   return list;
 }
 
-function listItem(participant: Participant, isHost: boolean): HTMLLIElement {
+// How our link to a participant is doing (participant.connectionQuality), as a coloured dot.
+function qualityDot(participant: Participant): HTMLElement {
+  const quality = participant.connectionQuality;
+  const score = quality?.score ?? "unknown";
+  const title = quality
+    ? `Connection ${score}: ${quality.rttMs ?? "?"} ms round trip, ${quality.lossPercent ?? 0} % loss, ${quality.inboundKbps} kbit/s in`
+    : "Connection: measuring";
+  return el("span", { className: `quality quality-${score}`, testid: "connection-quality", attrs: { "data-score": score, title, "aria-label": title } });
+}
+
+// As host: removes someone from the meeting (they cannot come back into it).
+function removeButton(participant: Participant, onError: (error: unknown) => void): HTMLElement {
+  const button = el("button", { className: "button button-ghost button-small person-remove", text: "Remove", testid: "remove-participant" });
+  button.type = "button";
+  button.title = `Remove ${participant.displayName} from the meeting`;
+  button.addEventListener("click", () => {
+    button.disabled = true;
+    participant.remove().catch((error: unknown) => {
+      button.disabled = false;
+      onError(error);
+    });
+  });
+  return button;
+}
+
+function listItem(participant: Participant, isHost: boolean, canRemove: boolean, onError: (error: unknown) => void): HTMLLIElement {
   return el(
     "li",
     {
@@ -54,14 +79,16 @@ function listItem(participant: Participant, isHost: boolean): HTMLLIElement {
     avatar(participant, "small"),
     el("span", { className: "person-name", text: participant.displayName, testid: "participant-name" }),
     el("span", { className: "person-tags" }, ...tags(participant, isHost)),
+    ...(participant.local ? [] : [qualityDot(participant)]),
     mediaIndicators(participant),
+    ...(canRemove ? [removeButton(participant, onError)] : []),
   );
 }
 
 /** Redraws the participant list and its count from the meeting's current roster. */
-export function renderRoster(meeting: Meeting, list: HTMLElement, count: HTMLElement): void {
+export function renderRoster(meeting: Meeting, list: HTMLElement, count: HTMLElement, onError: (error: unknown) => void): void {
   const people = everyone(meeting);
   const isHost = (p: Participant): boolean => p.id === meeting.hostId;
-  list.replaceChildren(...people.map((p) => listItem(p, isHost(p))));
+  list.replaceChildren(...people.map((p) => listItem(p, isHost(p), meeting.isHost && !p.local, onError)));
   count.textContent = String(people.length);
 }

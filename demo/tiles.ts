@@ -83,6 +83,8 @@ export class Stage {
         this.tiles.set(p.id, tile);
       }
       this.update(tile, p, p.id === meeting.hostId);
+      // The active speaker's tile is outlined (speaker-changed).
+      tile.root.dataset.speaking = String(p.id === meeting.activeSpeakerId);
       ordered.push(tile.root);
     }
     // Reorder only when needed: moving a playing <video> in the DOM pauses it in some browsers.
