@@ -18,5 +18,36 @@ export type { BrokerOptions } from "./broker.js";
 export type { EventHandler } from "./meeting-events.js";
 export type { Logger, LogLevel } from "./log.js";
 export type { ParticipantEvents, ParticipantMedia, Stream, StreamKind } from "./media.js";
+export {
+  Constants,
+  checkPermissions,
+  createCameraVideoTrack,
+  createMicrophoneAudioTrack,
+  getCameras,
+  getDevices,
+  getMicrophones,
+  getPlaybackDevices,
+  off,
+  on,
+  requestPermission,
+} from "./devices.js";
+export type {
+  CameraDeviceInfo,
+  CameraVideoTrackOptions,
+  DeviceInfo,
+  MicrophoneAudioTrackOptions,
+  MicrophoneDeviceInfo,
+  Permission,
+  PlaybackDeviceInfo,
+  SdkEvents,
+} from "./devices.js";
+export type {
+  CameraEncoderConfig,
+  FacingMode,
+  MaxResolution,
+  MicrophoneEncoderConfig,
+  NoiseConfig,
+  OptimizationMode,
+} from "./capture.js";
 export { MeshError, isMeshError } from "./errors.js";
 export type { MeshErrorCode } from "./errors.js";

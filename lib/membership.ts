@@ -101,7 +101,14 @@ export class Membership {
       case "ping":
         return;
       case "media":
-        return void this.deps.events.emit("member-media", { id: link.remoteId, mic: message.mic, cam: message.cam });
+        return void this.deps.events.emit("member-media", {
+          id: link.remoteId,
+          mic: message.mic,
+          cam: message.cam,
+          share: message.share,
+          cs: message.cs,
+          ss: message.ss,
+        });
       case "anchor":
         // Only the host hands its heir the anchor token (checked after the roster that made it host).
         return this.inOrder(async () => {

@@ -89,7 +89,7 @@ export class Mesh {
         doubt: (link) => this.membership.onLinkDoubt(link),
         silent: (link) => this.membership.onLinkSilent(link),
         heard: (link) => this.membership.onLinkHeard(link),
-        track: (link, track) => this.events.emit("member-track", { id: link.remoteId, track }),
+        track: (link, track, streamId) => this.events.emit("member-track", { id: link.remoteId, track, streamId }),
         created: (link) => this.router.attach(link),
         mayLink: (id, admission) => this.membership.mayLink(id, admission),
         ownAdmission: () => this.membership.ownAdmission,
@@ -382,7 +382,7 @@ export class Mesh {
   }
 
   /** Local media changed: every link sends `media.track(kind)` now, and every member hears the new state. */
-  mediaChanged(kind: "audio" | "video"): void {
+  mediaChanged(kind: "audio" | "video" | "share"): void {
     this.router.changed(kind);
   }
 

@@ -33,6 +33,7 @@ const EVENT_TYPES = [
   "error",
   "stream-enabled",
   "stream-disabled",
+  "presenter-changed",
 ] as const satisfies readonly (keyof MeetingEvents)[];
 
 // Fails to compile when MeetingEvents gains an event the list above does not record.

@@ -80,6 +80,7 @@ export function installPageHook(): void {
     "meeting-joined", "meeting-left", "participant-joined", "participant-left", "participant-reconnecting",
     "participant-reconnected", "host-changed",
     "meeting-state-changed", "message", "error", "stream-enabled", "stream-disabled",
+    "presenter-changed",
   ];
   const uncaught: string[] = [];
   addEventListener("error", (e) => uncaught.push(String(e.message)));
