@@ -154,6 +154,9 @@ test("device lists, permissions and createCameraVideoTrack / createMicrophoneAud
     badPermission: "invalid-argument",
     badEvent: "invalid-argument",
   });
+  // Meeting calls in the wrong state are refused, not half-done.
+  expect(await p.call("enableScreenShare")).toMatchObject({ ok: false, code: "not-joined" });
+  expect(await p.call("changeWebcam", "anything")).toMatchObject({ ok: false, code: "not-joined" });
   expect((await p.snapshot()).uncaught).toEqual([]);
 });
 
@@ -255,6 +258,13 @@ test("two shares started at the same moment: everyone ends up with the same one 
   await decodes(watcher, p0.id, "share");
   await expect.poll(() => trackOf(watcher, p1.id, "share"), { timeout: 15_000 }).toBeNull();
   expect(await trackOf(p1, p1.id, "share")).toBeNull();
+  // The presenter leaves: its share goes with it, and nobody presents.
+  const after = Date.now();
+  await p0.leave();
+  for (const p of [p1, watcher]) {
+    await p.waitFor("stream-disabled", { participant: { id: p0.id }, stream: { kind: "share" } }, { after });
+    await p.waitFor("presenter-changed", null, { after });
+  }
 });
 
 test("changeWebcam and changeMic swap devices mid-call without renegotiation: the other side keeps decoding the same track", async ({ mesh }) => {
@@ -302,6 +312,8 @@ test("changeWebcam and changeMic swap devices mid-call without renegotiation: th
   expect(await ann.call("changeMic", mic)).toMatchObject({ ok: true });
   expect((await settings()).audio).toBe(mic);
   expect(await ann.call("changeWebcam", "no-such-camera")).toMatchObject({ ok: false, code: "unknown-device" });
+  expect(await ann.call("changeWebcam", 42)).toMatchObject({ ok: false, code: "invalid-argument" });
+  expect(await ann.call("enableScreenShare", "my screen")).toMatchObject({ ok: false, code: "invalid-argument" });
   expect((await settings()).video).toBe(target);
 
   // Camera off and on (toggleWebcam): the chosen camera again.
