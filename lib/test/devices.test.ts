@@ -223,3 +223,112 @@ describe("LocalMedia: devices, custom tracks and the share", () => {
     assert.equal(media.shareOn, false);
   });
 });
+
+describe("SDK-level calls (a fake navigator.mediaDevices)", () => {
+  type Fake = { mediaDevices: EventTarget; permissions?: { query(d: { name: string }): Promise<{ state: string }> } };
+  const install = (missing: ("audio" | "video")[] = [], refuse = false) => {
+    const asked: MediaStreamConstraints[] = [];
+    const stopped: string[] = [];
+    const mediaDevices = Object.assign(new EventTarget(), {
+      enumerateDevices: async () => [
+        { deviceId: "cam-1", groupId: "g1", kind: "videoinput", label: "Camera" },
+        { deviceId: "mic-1", groupId: "g1", kind: "audioinput", label: "Mic" },
+        { deviceId: "spk-1", groupId: "g2", kind: "audiooutput", label: "Speaker" },
+      ],
+      getUserMedia: async (c: MediaStreamConstraints) => {
+        asked.push(c);
+        if (refuse) throw Object.assign(new Error("denied"), { name: "NotAllowedError" });
+        for (const kind of ["audio", "video"] as const) {
+          if (c[kind] && missing.includes(kind)) throw Object.assign(new Error("none"), { name: "NotFoundError" });
+        }
+        const exact = (k: "audio" | "video") => ((c[k] as MediaTrackConstraints | undefined)?.deviceId as { exact?: string } | undefined)?.exact;
+        for (const kind of ["audio", "video"] as const) {
+          const id = exact(kind);
+          if (id && id !== "cam-1" && id !== "mic-1") throw Object.assign(new Error("deviceId"), { name: "OverconstrainedError" });
+        }
+        const tracks = (["audio", "video"] as const)
+          .filter((k) => c[k])
+          .map((k) => Object.assign(track(k, `${k}-track`), { stop: () => stopped.push(k), contentHint: "" }));
+        return { getTracks: () => tracks, getVideoTracks: () => tracks.filter((t) => t.kind === "video") } as unknown as MediaStream;
+      },
+    });
+    const fake: Fake = { mediaDevices, permissions: { query: async ({ name }) => ({ state: name === "camera" ? "granted" : "prompt" }) } };
+    Object.defineProperty(globalThis, "navigator", { value: fake, configurable: true });
+    return { asked, stopped, mediaDevices };
+  };
+  const uninstall = () => Reflect.deleteProperty(globalThis, "navigator");
+
+  test("device lists are plain VideoSDK DeviceInfo objects, by kind", async () => {
+    const sdk = await import("../devices.js");
+    install();
+    try {
+      assert.deepEqual(await sdk.getCameras(), [{ deviceId: "cam-1", groupId: "g1", kind: "videoinput", label: "Camera" }]);
+      assert.deepEqual((await sdk.getMicrophones()).map((d) => d.deviceId), ["mic-1"]);
+      assert.deepEqual((await sdk.getPlaybackDevices()).map((d) => d.deviceId), ["spk-1"]);
+      assert.equal((await sdk.getDevices()).length, 3);
+    } finally {
+      uninstall();
+    }
+  });
+
+  test("checkPermissions and requestPermission answer Maps keyed audio / video", async () => {
+    const { Constants, checkPermissions, requestPermission } = await import("../devices.js");
+    const { stopped } = install(["video"]);
+    try {
+      assert.deepEqual([...(await checkPermissions())], [["audio", false], ["video", true]]);
+      assert.deepEqual([...(await checkPermissions(Constants.permission.VIDEO))], [["video", true]]);
+      // No camera: the microphone is still granted; the camera answers false; what was opened is stopped.
+      assert.deepEqual([...(await requestPermission(Constants.permission.AUDIO_AND_VIDEO))], [["audio", true], ["video", false]]);
+      assert.deepEqual(stopped, ["audio"]);
+      // Asked only for what is missing: VideoSDK throws "when matching media is not available".
+      await assert.rejects(requestPermission(Constants.permission.VIDEO), { code: "media-unavailable" });
+      await assert.rejects(checkPermissions("camera" as never), { code: "invalid-argument" });
+    } finally {
+      uninstall();
+    }
+    install([], true);
+    try {
+      assert.deepEqual([...(await requestPermission())], [["audio", false], ["video", false]]);
+    } finally {
+      uninstall();
+    }
+  });
+
+  test("createCameraVideoTrack asks for exactly the camera; an unknown one is unknown-device", async () => {
+    const { createCameraVideoTrack, createMicrophoneAudioTrack } = await import("../devices.js");
+    const { asked } = install();
+    try {
+      const stream = await createCameraVideoTrack({ cameraId: "cam-1", encoderConfig: "h540p_w960p", optimizationMode: "detail", multiStream: false });
+      const video = asked[0]!.video as MediaTrackConstraints;
+      assert.deepEqual([video.deviceId, video.width, asked[0]!.audio], [{ exact: "cam-1" }, { ideal: 960 }, false]);
+      assert.equal(stream.getVideoTracks()[0]!.contentHint, "detail");
+      await assert.rejects(createCameraVideoTrack({ cameraId: "cam-9" }), { code: "unknown-device" });
+      await assert.rejects(createCameraVideoTrack({ optimizationMode: "speed" as never }), { code: "invalid-argument" });
+      await assert.rejects(createMicrophoneAudioTrack({ microphoneId: "mic-9" }), { code: "unknown-device" });
+      await createMicrophoneAudioTrack({ microphoneId: "mic-1", noiseConfig: { noiseSuppression: false } });
+      assert.deepEqual(asked.at(-1)!.audio, { deviceId: { exact: "mic-1" }, noiseSuppression: false });
+    } finally {
+      uninstall();
+    }
+  });
+
+  test("device-changed: every device, to every handler, while anyone listens", async () => {
+    const { on, off } = await import("../devices.js");
+    const { mediaDevices } = install();
+    try {
+      const got: number[] = [];
+      const handler = (devices: unknown[]) => got.push(devices.length);
+      on("device-changed", handler);
+      mediaDevices.dispatchEvent(new Event("devicechange"));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      assert.deepEqual(got, [3]);
+      off("device-changed", handler);
+      mediaDevices.dispatchEvent(new Event("devicechange"));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      assert.deepEqual(got, [3]);
+      assert.throws(() => on("devices" as never, handler), { code: "invalid-argument" });
+    } finally {
+      uninstall();
+    }
+  });
+});
