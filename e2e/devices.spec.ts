@@ -294,6 +294,22 @@ test("changeWebcam and changeMic swap devices mid-call without renegotiation: th
     });
   const before = await settings();
   const target = ids.cams.find((c) => c.label === OTHER_CAMERA)!.deviceId;
+  // Counts offers and answers from now on, on both sides: a renegotiation would make one.
+  const negotiations = (p: MeshParticipant, start = false): Promise<number> =>
+    p.page.evaluate((install) => {
+      const w = window as unknown as { __sdp?: number };
+      if (install) {
+        w.__sdp = 0;
+        const proto = RTCPeerConnection.prototype;
+        const original = proto.setLocalDescription;
+        proto.setLocalDescription = function (this: RTCPeerConnection, ...args: Parameters<typeof original>) {
+          w.__sdp = (w.__sdp ?? 0) + 1;
+          return original.apply(this, args);
+        } as typeof original;
+      }
+      return w.__sdp ?? 0;
+    }, start);
+  for (const p of [ann, bob]) await negotiations(p, true);
   expect(target).not.toBe(before.video);
 
   let after = Date.now();
@@ -306,6 +322,7 @@ test("changeWebcam and changeMic swap devices mid-call without renegotiation: th
   await decodes(bob, ann.id, "video");
   expect(await trackOf(bob, ann.id, "video")).toBe(received);
   expect((await bob.events("stream-disabled")).length).toBe(0);
+  expect([await negotiations(ann), await negotiations(bob)]).toEqual([0, 0]);
 
   // The microphone too; an unknown device is refused and changes nothing.
   const mic = ids.mics.find((m) => m !== "default" && m !== before.audio)!;
@@ -324,6 +341,12 @@ test("changeWebcam and changeMic swap devices mid-call without renegotiation: th
   await bob.waitFor("stream-enabled", { participant: { id: ann.id }, stream: { kind: "video" } }, { after });
   expect((await settings()).video).toBe(target);
   await decodes(bob, ann.id, "video");
+  expect([await negotiations(ann), await negotiations(bob)]).toEqual([0, 0]);
+  // The counter does see a renegotiation: the first share adds a sender to the link.
+  after = Date.now();
+  expect(await ann.call("enableScreenShare")).toMatchObject({ ok: true });
+  await bob.waitFor("stream-enabled", { participant: { id: ann.id }, stream: { kind: "share" } }, { after });
+  expect((await negotiations(ann)) + (await negotiations(bob))).toBeGreaterThan(0);
 
   // Still the one RTCPeerConnection per pair each side had.
   for (const p of [ann, bob]) expect((await p.snapshot()).openPeerConnections).toBe(1);
