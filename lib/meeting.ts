@@ -312,11 +312,14 @@ export class Meeting {
    * `screen-share-busy`; two shares started at the same moment are settled the same way everywhere (the
    * participant whose id sorts first keeps it; the other stops, with an `error` event `screen-share-busy`).
    * The browser's own "Stop sharing" button stops it for everyone. Rejects with `not-joined`,
-   * `invalid-argument`, `media-unavailable` (refused or cancelled) or `not-supported`.
+   * `invalid-argument`, `media-unavailable` (refused or cancelled) or `not-supported`. Already sharing, it
+   * does nothing, or with `customTrack` sends that track instead.
    */
   async enableScreenShare(customTrack?: MediaStream): Promise<void> {
     this.mustBeIn("enableScreenShare");
     const custom = customTrack === undefined ? null : shareTrackOf(customTrack);
+    // Already sharing: nothing to ask the browser again (an app's own track replaces ours, below).
+    if (this.media.shareOn && !custom) return;
     this.mustBeFree();
     const track = custom ?? (await captureScreen());
     // The prompt can take long: still in, and still nobody else presenting?
