@@ -195,10 +195,18 @@ test("screen share: everyone receives and decodes it, presenter-changed everywhe
     await p.waitFor("presenter-changed", null, { after });
   }
 
-  // Bob shares (toggleScreenShare), then the browser's "Stop sharing" button ends his capture: Chromium
-  // fires "ended" on the track, which headless Chromium has no button for, so the test fires it.
+  // Bob picks his screen first (createScreenShareVideoTrack) and shares it (toggleScreenShare), then the
+  // browser's "Stop sharing" button ends his capture: Chromium fires "ended" on the track, which
+  // headless Chromium has no button for, so the test fires it.
   after = Date.now();
-  expect(await bob.call("toggleScreenShare")).toMatchObject({ ok: true });
+  const picked = await bob.page.evaluate(async () => {
+    const w = window as unknown as Win;
+    const stream = (await w.MeshMeet.createScreenShareVideoTrack!({ encoderConfig: "h360p_30fps", optimizationMode: "detail" })) as MediaStream;
+    const track = stream.getVideoTracks()[0]!;
+    await (w.__MESHMEET_HOOK__.current() as unknown as { toggleScreenShare(s: MediaStream): Promise<void> }).toggleScreenShare(stream);
+    return { height: track.getSettings().height, hint: track.contentHint };
+  });
+  expect(picked).toEqual({ height: 360, hint: "detail" });
   for (const p of [ann, cat]) await p.waitFor("stream-enabled", { participant: { id: bob.id }, stream: { kind: "share" } }, { after });
   await decodes(cat, bob.id, "share");
   await bob.page.evaluate(() => {

@@ -41,6 +41,8 @@ export type {
   PlaybackDeviceInfo,
   SdkEvents,
 } from "./devices.js";
+export { createScreenShareVideoTrack } from "./screen-share.js";
+export type { ScreenShareEncoderConfig, ScreenShareVideoTrackOptions } from "./screen-share.js";
 export type {
   CameraEncoderConfig,
   FacingMode,

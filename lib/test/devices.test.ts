@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { cameraConstraints, captureError, encoderSize, microphoneConstraints } from "../capture.js";
 import { LocalMedia, ParticipantStreams, RemoteMedia, type RemoteMediaState } from "../media.js";
-import { choosePresenter, shareTrackOf } from "../screen-share.js";
+import { captureScreen, choosePresenter, createScreenShareVideoTrack, shareTrackOf } from "../screen-share.js";
 
 class FakeTrack extends EventTarget {
   enabled = true;
@@ -88,6 +88,40 @@ describe("presenter rule", () => {
     assert.throws(() => shareTrackOf("screen"), { code: "invalid-argument" });
     live.stop();
     assert.throws(() => shareTrackOf(stream([live])), { code: "invalid-argument" });
+  });
+});
+
+describe("screen capture", () => {
+  const display = (fail?: string) => {
+    const asked: DisplayMediaStreamOptions[] = [];
+    const extra = track("audio", "tab-audio");
+    const gdm = async (o: DisplayMediaStreamOptions): Promise<MediaStream> => {
+      asked.push(o);
+      if (fail) throw Object.assign(new Error("no"), { name: fail });
+      const video = Object.assign(track("video", "screen"), { contentHint: "" });
+      return { getVideoTracks: () => [video], getAudioTracks: () => [extra], getTracks: () => [video, extra] } as unknown as MediaStream;
+    };
+    return { gdm, asked, extra };
+  };
+
+  test("createScreenShareVideoTrack: VideoSDK's presets become height and frame rate; bad options are invalid-argument", async () => {
+    const { gdm, asked } = display();
+    const stream = await createScreenShareVideoTrack({ encoderConfig: "h1080p_30fps", optimizationMode: "text", withAudio: "enable" }, gdm);
+    assert.deepEqual(asked[0], { video: { height: { ideal: 1080, max: 1080 }, frameRate: { ideal: 30, max: 30 } }, audio: true });
+    assert.equal(stream.getVideoTracks()[0]!.contentHint, "text");
+    await createScreenShareVideoTrack({}, gdm);
+    assert.deepEqual(asked[1]!.video, { height: { ideal: 720, max: 720 }, frameRate: { ideal: 15, max: 15 } });
+    await assert.rejects(createScreenShareVideoTrack({ encoderConfig: "__proto__" as never }, gdm), { code: "invalid-argument" });
+    await assert.rejects(createScreenShareVideoTrack({ withAudio: "yes" as never }, gdm), { code: "invalid-argument" });
+    await assert.rejects(createScreenShareVideoTrack({}, null), { code: "not-supported" });
+  });
+
+  test("captureScreen keeps the video only; a cancelled picker is media-unavailable", async () => {
+    const { gdm, extra } = display();
+    assert.equal((await captureScreen(gdm)).kind, "video");
+    assert.equal(extra.readyState, "ended");
+    await assert.rejects(captureScreen(display("NotAllowedError").gdm), { code: "media-unavailable" });
+    await assert.rejects(captureScreen(null), { code: "not-supported" });
   });
 });
 
