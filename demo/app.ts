@@ -1,10 +1,13 @@
 // meshmeet demo: join a meeting, see who is there and who hosts, chat, leave or end.
 // Uses only the public API of the library.
-import { initMeeting, MeshError } from "../lib/index.js";
+import { initMeeting, isMeshError } from "../lib/index.js";
 import type { Meeting, MeetingLeftReason, MeetingState, Participant, ParticipantLeftReason } from "../lib/index.js";
 import { Chat, chatText } from "./chat.js";
-import { byId, el, showOnly } from "./dom.js";
+import { ChatButton } from "./chat-button.js";
+import { byId, el, showOnly, withCommands } from "./dom.js";
 import { EventLog } from "./event-log.js";
+import { describeError, describeMediaErrors, type ErrorLike, type PageContext } from "./messages.js";
+import { Notice } from "./notice.js";
 import { hostLabel, renderRoster } from "./roster.js";
 import { Stage } from "./tiles.js";
 import {
@@ -43,7 +46,6 @@ const ui = {
   copyLink: byId<HTMLButtonElement>("copy-link"),
   selfName: byId("self-name"),
   hostName: byId("host-name"),
-  notice: byId("meeting-notice"),
   tiles: byId("tiles"),
   participants: byId("participants"),
   participantCount: byId("participant-count"),
@@ -53,6 +55,8 @@ const ui = {
   endHint: byId("end-hint"),
   leftTitle: byId("left-title"),
   leftReason: byId("left-reason"),
+  leftNext: byId("left-next"),
+  leftNextId: byId("left-next-id"),
   rejoinButton: byId<HTMLButtonElement>("rejoin"),
   startOverButton: byId<HTMLButtonElement>("start-over"),
 };
@@ -67,6 +71,13 @@ const chat = new Chat({
   error: byId("chat-error"),
   empty: byId("chat-empty"),
 });
+const chatButton = new ChatButton(
+  byId<HTMLButtonElement>("chat-toggle"),
+  byId("chat-unread"),
+  byId("chat-panel"),
+  byId<HTMLInputElement>("chat-input"),
+);
+const notice = new Notice(byId("meeting-notice"), byId("meeting-notice-text"), byId<HTMLButtonElement>("meeting-notice-close"));
 
 // ---------------------------------------------------------------------------------------------
 // State: one Meeting object per join attempt (a Meeting is single-use).
@@ -77,7 +88,8 @@ let meeting: Meeting | null = null;
 let endRequested = false;
 /** Who hosted when we last drew the meeting; the left view names them when they ended it. */
 let lastHostName = "";
-let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+/** Media errors of the current moment: a join reports camera and microphone apart, the page says both at once. */
+let mediaErrors: ErrorLike[] = [];
 
 // ---------------------------------------------------------------------------------------------
 // Wording
@@ -97,26 +109,18 @@ const PARTICIPANT_LEFT_WORDS: Record<ParticipantLeftReason, string> = {
   "protocol-violation": "was disconnected for sending garbage",
 };
 
-/** Extra advice for the errors a person can act on. */
-const ERROR_HINTS: Partial<Record<MeshError["code"], string>> = {
-  "invalid-argument": "Check the values in the form.",
-  "broker-unreachable": "The signalling server could not be reached. Check your connection and try again.",
-  "host-unreachable": "The meeting's host did not answer. Try again in a moment.",
-  "duplicate-participant": "Someone with your participant id is already in this meeting, probably in another tab.",
-  "meeting-ended": "The meeting ended while you were joining.",
-  "media-unavailable": "Check that this page may use your camera and microphone, and that no other app holds them.",
-};
-
-function describeLeft(reason: MeetingLeftReason): { title: string; detail: string } {
+function describeLeft(reason: MeetingLeftReason, meetingId: string): { title: string; detail: string } {
+  // An ended meeting is gone: joining its id again would found a new, empty one there.
+  const over = `Meeting ${meetingId} is over and cannot be joined again.`;
   switch (reason) {
     case "left":
       return { title: "You left the meeting", detail: "The others are still there. You can rejoin at any time." };
     case "ended":
       return endRequested
-        ? { title: "You ended the meeting", detail: "Everyone has been disconnected." }
+        ? { title: "You ended the meeting", detail: `Everyone has been disconnected. ${over}` }
         : {
             title: "The host ended the meeting",
-            detail: lastHostName ? `${lastHostName} ended the meeting for everyone.` : "Everyone has been disconnected.",
+            detail: `${lastHostName ? `${lastHostName} ended the meeting for everyone.` : "Everyone has been disconnected."} ${over}`,
           };
     case "connection-lost":
       return {
@@ -131,9 +135,30 @@ function inMeeting(m: Meeting): boolean {
   return m.state === "joined" || m.state === "reconnecting";
 }
 
-function errorParts(error: unknown): { code: string; message: string } {
-  if (error instanceof MeshError) return { code: error.code, message: error.message };
+function errorParts(error: unknown): ErrorLike {
+  if (isMeshError(error)) return { code: error.code, message: error.message, cause: error.cause };
   return { code: "unexpected", message: error instanceof Error ? error.message : String(error) };
+}
+
+/** The page's host and port: the broker's too, named when it cannot be reached. */
+function pageContext(): PageContext {
+  return { server: location.host };
+}
+
+/** Words for a person: what happened and what to do. The code and raw message go to the event log. */
+function humanText(error: unknown): string {
+  return describeError(errorParts(error), pageContext());
+}
+
+/** Collects the media errors reported together (synchronously, one per device) into one notice. */
+function reportMediaError(error: ErrorLike): void {
+  mediaErrors.push(error);
+  if (mediaErrors.length > 1) return;
+  queueMicrotask(() => {
+    const batch = mediaErrors;
+    mediaErrors = [];
+    notice.show(describeMediaErrors(batch), { sticky: true, tone: "error" });
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -146,27 +171,19 @@ function setStatus(state: MeetingState): void {
 
 function showJoinError(error: unknown): void {
   const { code, message } = errorParts(error);
-  const hint = error instanceof MeshError ? ERROR_HINTS[error.code] : undefined;
   ui.joinError.dataset.code = code;
-  ui.joinError.replaceChildren(
-    el("code", { className: "error-code", text: code }),
-    el("span", { className: "alert-text", text: message }),
-    ...(hint ? [el("span", { className: "alert-hint", text: hint })] : []),
-  );
+  // The raw words stay within reach of a developer who hovers; the event log has them too.
+  ui.joinError.title = `${code}: ${message}`;
+  ui.joinError.replaceChildren(el("span", { className: "alert-text" }, ...withCommands(humanText(error))));
   ui.joinError.hidden = false;
+  ui.joinError.scrollIntoView({ block: "nearest" });
 }
 
 function clearJoinError(): void {
   ui.joinError.hidden = true;
   ui.joinError.replaceChildren();
+  ui.joinError.removeAttribute("title");
   delete ui.joinError.dataset.code;
-}
-
-function showNotice(text: string | null): void {
-  clearTimeout(noticeTimer);
-  ui.notice.textContent = text ?? "";
-  ui.notice.hidden = text === null;
-  if (text !== null) noticeTimer = setTimeout(() => showNotice(null), 8000);
 }
 
 function setJoining(joining: boolean): void {
@@ -230,24 +247,43 @@ function enterMeetingView(m: Meeting): void {
   rememberMeetingInUrl(m.meetingId);
   renderMeeting(m);
   showOnly(views.meeting, allViews);
+  document.body.classList.add("in-call");
+  // The Join button sat below the intro on a phone: start the call view at the top, videos in sight.
+  window.scrollTo({ top: 0, left: 0, behavior: "instant" });
   document.title = `${m.meetingId} · meshmeet`;
 }
 
-function enterLeftView(reason: MeetingLeftReason): void {
-  const { title, detail } = describeLeft(reason);
+function leaveCallView(view: HTMLElement): void {
+  document.body.classList.remove("in-call");
+  showOnly(view, allViews);
+  window.scrollTo({ top: 0, left: 0, behavior: "instant" });
+  document.title = "meshmeet demo";
+}
+
+function enterLeftView(reason: MeetingLeftReason, meetingId: string): void {
+  const { title, detail } = describeLeft(reason, meetingId);
   ui.leftTitle.textContent = title;
   ui.leftReason.textContent = detail;
   ui.leftReason.dataset.reason = reason;
   views.left.dataset.reason = reason;
-  showNotice(null);
-  showOnly(views.left, allViews);
-  document.title = "meshmeet demo";
+  // After an end, the way back in is a new meeting with a new id (in the form and the address bar
+  // too, so a reload cannot found the old one again); after a leave or a lost connection, the same one.
+  const next = reason === "ended" ? randomMeetingId() : meetingId;
+  if (reason === "ended") {
+    ui.meetingIdInput.value = next;
+    rememberMeetingInUrl(next);
+  }
+  ui.rejoinButton.textContent = reason === "ended" ? "Start a new meeting" : "Join again";
+  ui.rejoinButton.dataset.meetingId = next;
+  ui.leftNextId.textContent = next;
+  ui.leftNext.hidden = reason !== "ended";
+  notice.hide();
+  leaveCallView(views.left);
   ui.rejoinButton.focus();
 }
 
 function enterJoinView(): void {
-  showOnly(views.join, allViews);
-  document.title = "meshmeet demo";
+  leaveCallView(views.join);
   ui.nameInput.focus();
 }
 
@@ -260,8 +296,8 @@ const nameOf = (p: Participant): string => `${p.displayName} (${p.id})`;
 function wireMeeting(m: Meeting): void {
   const isCurrent = (): boolean => m === meeting;
 
-  m.on("meeting-state-changed", ({ state }) => {
-    log.add("meeting-state-changed", state, state === "reconnecting" ? "warn" : "info");
+  m.on("meeting-state-changed", ({ state: connection, meetingState: state }) => {
+    log.add("meeting-state-changed", `${state} (${connection})`, state === "reconnecting" ? "warn" : "info");
     if (!isCurrent()) return;
     setStatus(state);
     if (!views.meeting.hidden && state !== "left") renderMeeting(m);
@@ -301,7 +337,9 @@ function wireMeeting(m: Meeting): void {
   m.on("message", ({ participant, payload, direct }) => {
     const text = chatText(payload);
     log.add("message", `from ${nameOf(participant)}${direct ? " (direct)" : ""}${text === null ? ", not chat" : ""}`);
-    if (isCurrent() && text !== null) chat.addMessage(participant, text, false);
+    if (!isCurrent() || text === null) return;
+    chat.addMessage(participant, text, false);
+    chatButton.received();
   });
   m.on("stream-enabled", ({ participant, stream }) => {
     log.add("stream-enabled", `${participant.local ? "you" : nameOf(participant)}: ${stream.kind}`);
@@ -313,14 +351,16 @@ function wireMeeting(m: Meeting): void {
   });
   m.on("error", (error) => {
     log.add("error", `${error.code}: ${error.message}`, "bad");
-    if (isCurrent()) showNotice(`${error.code}: ${error.message}`);
+    if (!isCurrent()) return;
+    if (error.code === "media-unavailable" || error.code === "insecure-context") reportMediaError(errorParts(error));
+    else notice.show(humanText(error));
   });
   m.on("meeting-left", ({ reason }) => {
     log.add("meeting-left", `reason: ${reason}`, reason === "left" ? "info" : "warn");
     if (!isCurrent()) return;
     chat.setEnabled(false);
     stage.clear();
-    enterLeftView(reason);
+    enterLeftView(reason, m.meetingId);
   });
 }
 
@@ -351,7 +391,10 @@ async function join(meetingId: string, name: string): Promise<void> {
   }
   meeting = m;
   endRequested = false;
+  mediaErrors = [];
+  notice.hide();
   chat.clear();
+  chatButton.reset();
   wireMeeting(m);
   log.add("join", `meeting ${meetingId} as ${name}`);
   setJoining(true);
@@ -370,8 +413,8 @@ function failJoin(error: unknown): void {
   const { code, message } = errorParts(error);
   log.add("join failed", `${code}: ${message}`, "bad");
   setStatus("idle");
+  leaveCallView(views.join);
   showJoinError(error);
-  showOnly(views.join, allViews);
 }
 
 async function leave(): Promise<void> {
@@ -403,9 +446,10 @@ async function end(): Promise<void> {
 }
 
 function reportActionError(action: string, error: unknown, m: Meeting): void {
-  const { code, message } = errorParts(error);
-  log.add(`${action} failed`, `${code}: ${message}`, "bad");
-  showNotice(`${code}: ${message}`);
+  const parts = errorParts(error);
+  log.add(`${action} failed`, `${parts.code}: ${parts.message}`, "bad");
+  if (parts.code === "media-unavailable" || parts.code === "insecure-context") reportMediaError(parts);
+  else notice.show(humanText(error));
   if (m === meeting && m.state !== "left") renderMeeting(m);
 }
 
@@ -430,7 +474,8 @@ function sendChat(text: string): void {
     m.send({ text });
   } catch (error) {
     const { code, message } = errorParts(error);
-    throw new Error(`${code}: ${message}`);
+    log.add("send failed", `${code}: ${message}`, "bad");
+    throw new Error(humanText(error));
   }
   chat.addMessage(m.localParticipant, text, true);
 }
@@ -487,7 +532,11 @@ function bindControls(): void {
   ui.toggleMic.addEventListener("click", () => void toggleMedia("mic"));
   ui.toggleCam.addEventListener("click", () => void toggleMedia("cam"));
   ui.endButton.addEventListener("click", () => void end());
-  ui.rejoinButton.addEventListener("click", () => void join(ui.meetingIdInput.value.trim(), ui.nameInput.value.trim()));
+  ui.rejoinButton.addEventListener("click", () => {
+    const meetingId = ui.rejoinButton.dataset.meetingId ?? ui.meetingIdInput.value.trim();
+    ui.meetingIdInput.value = meetingId;
+    void join(meetingId, ui.nameInput.value.trim());
+  });
   ui.startOverButton.addEventListener("click", () => {
     setStatus("idle");
     enterJoinView();

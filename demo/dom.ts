@@ -67,3 +67,10 @@ export function appendScrolled(list: HTMLElement, item: HTMLElement, maxItems = 
   while (list.childElementCount > maxItems) list.firstElementChild?.remove();
   if (atEnd) list.scrollTop = list.scrollHeight;
 }
+
+/** A message whose `backticked` parts are commands to type: those are shown as <code>. */
+export function withCommands(text: string): Node[] {
+  return text
+    .split("`")
+    .map((part, i) => (i % 2 === 1 ? el("code", { className: "command", text: part }) : document.createTextNode(part)));
+}

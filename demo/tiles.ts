@@ -1,6 +1,7 @@
 // The stage: one video tile per participant, kept by participant id so that redrawing never restarts
 // a playing video. Each tile shows the camera (ours muted and mirrored) or an avatar when the camera is
 // off, the name, the host badge and mic/camera indicators; remote audio plays from a hidden <audio>.
+// The badges sit in the top corner, apart from the name, so that on a narrow tile they never squeeze it.
 import type { Meeting, Participant, Stream } from "../lib/index.js";
 import { el, hueFor, initials } from "./dom.js";
 import { everyone } from "./roster.js";
@@ -54,6 +55,7 @@ interface Tile {
   video: HTMLVideoElement;
   audio: HTMLAudioElement | null;
   avatar: HTMLElement;
+  tags: HTMLElement;
   caption: HTMLElement;
   videoTrack: MediaStreamTrack | null;
   audioTrack: MediaStreamTrack | null;
@@ -108,15 +110,17 @@ export class Stage {
     const avatar = el("span", { className: "avatar avatar-large", text: initials(p.displayName) });
     avatar.setAttribute("aria-hidden", "true");
     avatar.style.setProperty("--hue", String(hueFor(p.id)));
+    const tags = el("div", { className: "tile-tags" });
     const caption = el("figcaption", { className: "tile-caption" });
     const root = el(
       "figure",
       { className: "tile", testid: "participant-tile", attrs: { "data-participant-id": p.id, "data-local": String(p.local) } },
       video,
       avatar,
+      tags,
       caption,
     );
-    return { root, video, audio: null, avatar, caption, videoTrack: null, audioTrack: null };
+    return { root, video, audio: null, avatar, tags, caption, videoTrack: null, audioTrack: null };
   }
 
   private update(tile: Tile, p: Participant, isHost: boolean): void {
@@ -147,9 +151,9 @@ export class Stage {
     if (isHost) tags.push(el("span", { className: "badge badge-host", text: "Host", testid: "host-badge" }));
     if (p.reconnecting) tags.push(el("span", { className: "badge badge-reconnecting", text: "Reconnecting", testid: "reconnecting-badge" }));
     tile.root.classList.toggle("tile-reconnecting", p.reconnecting);
+    tile.tags.replaceChildren(...tags);
     tile.caption.replaceChildren(
-      el("span", { className: "tile-name", text: p.displayName, testid: "tile-name" }),
-      ...tags,
+      el("span", { className: "tile-name", text: p.displayName, testid: "tile-name", attrs: { title: p.displayName } }),
       mediaIndicators(p),
     );
   }

@@ -114,7 +114,7 @@ test.describe("silent participants", () => {
     for (const p of others) worst = Math.max(worst, (await p.waitFor("participant-reconnecting", { id: "p2" }, { timeout: LOST_WITHIN_MS + 2000 })).at - since);
     recordFigure("path lost: reconnecting", worst);
     expect(worst).toBeLessThan(LOST_WITHIN_MS);
-    await victim.waitFor("meeting-state-changed", { state: "reconnecting" }, { timeout: LOST_WITHIN_MS + 2000 });
+    await victim.waitFor("meeting-state-changed", { meetingState: "reconnecting" }, { timeout: LOST_WITHIN_MS + 2000 });
     await departureSeen(others, "p2", "connection-lost", since, LOST_WITHIN_MS + RECONNECT_TIMEOUT_MS + 3000);
     const left = await victim.waitFor("meeting-left", { reason: "connection-lost" }, { timeout: 20_000 });
     recordFigure("cut-off participant's meeting-left", left.at - since);
@@ -136,7 +136,7 @@ test.describe("silent participants", () => {
   test("all UDP dropped for good: everyone is reconnecting, then the host stays and the others get meeting-left connection-lost", async ({ mesh }) => {
     const [host, ...others] = await mesh.join(3);
     cutAllUdp();
-    for (const p of [host!, ...others]) await p.waitFor("meeting-state-changed", { state: "reconnecting" }, { timeout: LOST_WITHIN_MS + 2000 });
+    for (const p of [host!, ...others]) await p.waitFor("meeting-state-changed", { meetingState: "reconnecting" }, { timeout: LOST_WITHIN_MS + 2000 });
     for (const p of others) await p.waitFor("meeting-left", { reason: "connection-lost" }, { timeout: RECONNECT_TIMEOUT_MS + 15_000 });
     for (const p of others) await host!.waitFor("participant-left", { id: p.id, leftReason: "connection-lost" }, { timeout: 5000 });
     const snap = await host!.snapshot();
@@ -180,7 +180,7 @@ for (const [outage, run] of OUTAGES) {
   test(`an outage of ${outage / 1000} s${FIGURES ? ` (${run}/5)` : ""} (every link silent): nobody leaves, everyone is back, and chat sent during it arrives once, in order`, async ({ mesh }) => {
     const everyone = await mesh.join(3);
     const { restore } = cutAllUdp();
-    for (const p of everyone) await p.waitFor("meeting-state-changed", { state: "reconnecting" }, { timeout: LOST_WITHIN_MS + 2000 });
+    for (const p of everyone) await p.waitFor("meeting-state-changed", { meetingState: "reconnecting" }, { timeout: LOST_WITHIN_MS + 2000 });
     for (let i = 0; i < 3; i++) for (const p of everyone) await p.send({ from: p.id, i });
     // The outage's length is the point of this test: a fixed wait is right here.
     await everyone[0]!.page.waitForTimeout(Math.max(0, outage - LOST_WITHIN_MS));
@@ -203,7 +203,7 @@ for (const [outage, run] of OUTAGES) {
     }
     recordFigure(`outage ${outage / 1000} s: everyone reconnected after the network returned`, reconnected);
     for (const p of everyone) {
-      await p.waitFor("meeting-state-changed", { state: "joined" }, { after: back, timeout: 10_000 });
+      await p.waitFor("meeting-state-changed", { meetingState: "joined" }, { after: back, timeout: 10_000 });
       expect(await p.events("participant-left")).toEqual([]);
       expect(await p.events("meeting-left")).toEqual([]);
       const got = (await p.events("message")).map((e) => (e.payload as { payload: unknown }).payload);
@@ -291,7 +291,7 @@ test("the broker unreachable for 12 s (its port blocked, sockets silently dead):
   const everyone = await mesh.join(3);
   const { at: since, restore } = blockTcp(mesh.broker.port);
   let noticed = 0;
-  for (const p of everyone) noticed = Math.max(noticed, (await p.waitFor("meeting-state-changed", { state: "reconnecting" }, { after: since, timeout: 12_000 })).at - since);
+  for (const p of everyone) noticed = Math.max(noticed, (await p.waitFor("meeting-state-changed", { meetingState: "reconnecting" }, { after: since, timeout: 12_000 })).at - since);
   recordFigure("dead broker socket noticed", noticed);
   expect(noticed).toBeLessThan(10_000);
   await everyone[1]!.send({ during: "broker outage" });
@@ -301,7 +301,7 @@ test("the broker unreachable for 12 s (its port blocked, sockets silently dead):
   const back = Date.now();
   restore();
   let worst = 0;
-  for (const p of everyone) worst = Math.max(worst, (await p.waitFor("meeting-state-changed", { state: "joined" }, { after: back, timeout: 15_000 })).at - back);
+  for (const p of everyone) worst = Math.max(worst, (await p.waitFor("meeting-state-changed", { meetingState: "joined" }, { after: back, timeout: 15_000 })).at - back);
   recordFigure("signaling back after a 12 s broker path outage", worst);
   for (const p of everyone) expect(await p.events("participant-left")).toEqual([]);
   const newcomer = await mesh.open({ participantId: "p9" });
@@ -319,7 +319,7 @@ test("broker outage: the meeting goes on, state says so, and newcomers join once
     await broker.kill();
     let worst = 0;
     for (const p of everyone) {
-      const event = await p.waitFor("meeting-state-changed", { state: "reconnecting" }, { after: since });
+      const event = await p.waitFor("meeting-state-changed", { meetingState: "reconnecting" }, { after: since });
       worst = Math.max(worst, event.at - since);
     }
     recordFigure("broker outage noticed", worst);
@@ -334,7 +334,7 @@ test("broker outage: the meeting goes on, state says so, and newcomers join once
     await broker.start();
     let back = 0;
     for (const p of stayers) {
-      const event = await p.waitFor("meeting-state-changed", { state: "joined" }, { timeout: 15_000, after: restart });
+      const event = await p.waitFor("meeting-state-changed", { meetingState: "joined" }, { timeout: 15_000, after: restart });
       back = Math.max(back, event.at - restart);
     }
     recordFigure("signaling back after broker restart", back);

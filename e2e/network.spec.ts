@@ -249,7 +249,7 @@ for (const outage of OUTAGES) {
         }
       }
       if (outage >= 2000) {
-        const states = (await victim.events("meeting-state-changed")).filter((e) => e.at >= fault.at).map((e) => (e.payload as { state: string }).state);
+        const states = (await victim.events("meeting-state-changed")).filter((e) => e.at >= fault.at).map((e) => (e.payload as { meetingState: string }).meetingState);
         expect(states, `${victim.id}'s own state changes since the outage began`).toEqual(["reconnecting", "joined"]);
       }
       expect(returnMs).toBeLessThan(BACK_WITHIN_MS);
@@ -283,7 +283,7 @@ for (const outage of [10_000, 60_000]) {
     // (Soft: the rest of the test still says whether the meeting went on and took a newcomer.)
     const noticeWithin = Math.min(BROKER_NOTICED_MS, outage);
     const noticed = await Promise.all(
-      group.map((p) => p.waitFor("meeting-state-changed", { state: "reconnecting" }, { timeout: noticeWithin, after: fault.at }).catch(() => null)),
+      group.map((p) => p.waitFor("meeting-state-changed", { meetingState: "reconnecting" }, { timeout: noticeWithin, after: fault.at }).catch(() => null)),
     );
     for (const [i, event] of noticed.entries()) {
       if (event) recordFigure("broker unreachable: noticed", event.at - fault.at);

@@ -19,6 +19,7 @@ interface Pending {
   n: number;
   direct: boolean;
   payload: JsonValue;
+  topic: string | null;
   chars: number;
   sentAt: number;
 }
@@ -56,25 +57,32 @@ export class Deliveries {
    * Numbers `payload` for `id`, keeps it until acknowledged and sends it now if the link is up.
    * False when `id`'s backlog is full: nothing was queued.
    */
-  enqueue(id: string, payload: JsonValue, direct: boolean, chars: number): boolean {
+  enqueue(id: string, payload: JsonValue, direct: boolean, chars: number, topic: string | null = null): boolean {
     let box = this.out.get(id);
     if (!box) {
       box = { next: 0, unacked: [], chars: 0 };
       this.out.set(id, box);
     }
     if (box.unacked.length >= MAX_UNACKED || box.chars + chars > MAX_UNACKED_CHARS) return false;
-    const pending: Pending = { n: box.next++, direct, payload, chars, sentAt: this.deps.timers.now() };
+    const pending: Pending = { n: box.next++, direct, payload, topic, chars, sentAt: this.deps.timers.now() };
     box.unacked.push(pending);
     box.chars += chars;
-    this.deps.send(id, { v: 1, t: "app", n: pending.n, direct, payload });
+    this.deps.send(id, wire(pending));
     return true;
   }
 
   /** enqueue() for each of `ids`; `full` hears of each whose backlog refused it. Returns how many took it. */
-  sendTo(ids: string[], payload: JsonValue, direct: boolean, chars: number, full: (id: string, waiting: number) => void): number {
+  sendTo(
+    ids: string[],
+    payload: JsonValue,
+    direct: boolean,
+    chars: number,
+    full: (id: string, waiting: number) => void,
+    topic: string | null = null,
+  ): number {
     let queued = 0;
     for (const id of ids) {
-      if (this.enqueue(id, payload, direct, chars)) queued++;
+      if (this.enqueue(id, payload, direct, chars, topic)) queued++;
       else full(id, this.backlog(id));
     }
     return queued;
@@ -87,7 +95,7 @@ export class Deliveries {
   resume(id: string): void {
     const now = this.deps.timers.now();
     for (const p of this.out.get(id)?.unacked ?? []) {
-      if (!this.deps.send(id, { v: 1, t: "app", n: p.n, direct: p.direct, payload: p.payload })) return;
+      if (!this.deps.send(id, wire(p))) return;
       p.sentAt = now;
     }
   }
@@ -129,4 +137,9 @@ export class Deliveries {
     this.ackTimers.get(id)?.();
     this.ackTimers.delete(id);
   }
+}
+
+function wire(p: Pending): LinkMessage {
+  const message: LinkMessage = { v: 1, t: "app", n: p.n, direct: p.direct, payload: p.payload };
+  return p.topic === null ? message : { ...message, topic: p.topic };
 }

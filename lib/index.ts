@@ -6,6 +6,7 @@
  */
 export { initMeeting, Meeting } from "./meeting.js";
 export type {
+  ConnectionState,
   JsonValue,
   MeetingConfig,
   MeetingEvents,
@@ -17,6 +18,7 @@ export type {
 export type { BrokerOptions } from "./broker.js";
 export type { EventHandler } from "./meeting-events.js";
 export type { Logger, LogLevel } from "./log.js";
+export type { PublishOptions, PubSubApi, PubSubHandler, PubSubMessage } from "./pubsub.js";
 export type { ParticipantEvents, ParticipantMedia, Stream, StreamKind } from "./media.js";
 export {
   Constants,

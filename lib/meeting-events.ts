@@ -5,9 +5,18 @@ import type { ParticipantMedia, Stream } from "./media.js";
 import type { MeetingLeftReason, ParticipantLeftReason } from "./mesh-types.js";
 import type { JsonValue } from "./protocol.js";
 
-/** One person in the meeting, local or remote; its media (streams, micOn, webcamOn, stream events) in ParticipantMedia. */
 /** An app's event handler: called with the event's payload (mitt's `Handler`, kept out of the public types). */
 export type EventHandler<T> = (event: T) => void;
+
+/**
+ * VideoSDK's name for a meeting's connection state, as `meeting-state-changed` reports it: `CONNECTING`
+ * (joining), `CONNECTED` (joined), `RECONNECTING`, `FAILED` (join() failed; the meeting may join again),
+ * `CLOSING` (leaving) and `CLOSED` (left). meshmeet never reports `DISCONNECTED`: a lost connection is
+ * `RECONNECTING` until it heals or `reconnectTimeout` runs out, then `CLOSED` with `meeting-left`.
+ */
+export type ConnectionState = "CONNECTING" | "CONNECTED" | "RECONNECTING" | "FAILED" | "CLOSING" | "CLOSED";
+
+/** One person in the meeting, local or remote; its media (streams, micOn, webcamOn, stream events) in ParticipantMedia. */
 
 export interface Participant extends ParticipantMedia {
   /** The participantId this participant joined with; unique within the meeting. */
@@ -28,7 +37,10 @@ export type MeetingEvents = {
   "meeting-joined": { meetingId: string; hostId: string };
   /** We are out of the meeting: we left, the host ended it, or we lost every link. */
   "meeting-left": { reason: MeetingLeftReason };
-  /** Someone joined after us. */
+  /**
+   * Someone joined. Right after `meeting-joined`, also once for each participant who was already there
+   * (then `stream-enabled` for each of its streams already on), as VideoSDK apps expect.
+   */
   "participant-joined": Participant;
   /** Someone is gone; `participant.leftReason` says why. */
   "participant-left": Participant;
@@ -44,13 +56,18 @@ export type MeetingEvents = {
   /** App data from `meeting.send()` of another participant; `direct` when it was sent to us only. */
   message: { participant: Participant; payload: JsonValue; direct: boolean };
   /**
-   * Our own state changed. `reconnecting`: we reach neither the broker nor anyone in the meeting, or not
-   * the broker (links keep working): we are still in, and back to `joined` once that heals.
+   * Our own state changed: `state` in VideoSDK's names (see {@link ConnectionState}), `meetingState` in
+   * meshmeet's (`meeting.state`). `reconnecting`: we reach neither the broker nor anyone in the meeting,
+   * or not the broker (links keep working): we are still in, and back to `joined` once that heals.
    */
-  "meeting-state-changed": { state: MeetingState };
+  "meeting-state-changed": { state: ConnectionState; meetingState: MeetingState };
   /** Something went wrong that did not end the meeting (e.g. a forged terminate was ignored). */
   error: MeshError;
-  /** A participant's stream started (also emitted on the participant itself); `participant.local` for ours. */
+  /**
+   * A participant's stream started (also emitted on the participant itself); `participant.local` for ours.
+   * Streams that start while we join are announced right after `meeting-joined` (ours first, then each
+   * participant's after its `participant-joined`), so that handlers attached then see every one.
+   */
   "stream-enabled": { participant: Participant; stream: Stream };
   /** A participant's stream stopped (also emitted on the participant itself). */
   "stream-disabled": { participant: Participant; stream: Stream };

@@ -7,16 +7,17 @@ import { MeshError, isMeshError } from "./errors.js";
 import { Lifecycle, type MeetingState } from "./lifecycle.js";
 import type { Logger } from "./log.js";
 import { resolveConfig, type MeetingConfig } from "./meeting-config.js";
-import type { MeetingEvents, Participant } from "./meeting-events.js";
+import type { ConnectionState, MeetingEvents, Participant } from "./meeting-events.js";
 import { Mesh, type MeetingLeftReason, type MeshConfig, type MeshEnv, type ParticipantLeftReason } from "./mesh.js";
 import { getCameras, getMicrophones, type CameraDeviceInfo, type MicrophoneDeviceInfo } from "./devices.js";
 import { LocalMedia, ParticipantStreams, RemoteMedia, STREAM_KINDS, type DeviceKind, type StreamChange, type StreamKind } from "./media.js";
 import { MAX_APP_PAYLOAD, type JsonValue } from "./protocol.js";
 import { captureScreen, choosePresenter, shareTrackOf } from "./screen-share.js";
+import { PubSub, type PubSubApi } from "./pubsub.js";
 import { bounded } from "./time.js";
 import { simplePeerTransports } from "./webrtc.js";
 
-export type { JsonValue, MeetingConfig, MeetingEvents, MeetingLeftReason, MeetingState, Participant, ParticipantLeftReason };
+export type { ConnectionState, JsonValue, MeetingConfig, MeetingEvents, MeetingLeftReason, MeetingState, Participant, ParticipantLeftReason };
 
 // How long join() waits for camera and microphone (a permission prompt) before it joins without them.
 const MEDIA_WAIT_MS = 3000;
@@ -38,6 +39,9 @@ export class Meeting {
   readonly meetingId: string;
   /** Us. */
   readonly localParticipant: Participant;
+  /** Messages on named topics, with history for late joiners (VideoSDK's `meeting.pubSub`). */
+  readonly pubSub: PubSubApi;
+  private readonly topics: PubSub;
   private readonly local: ParticipantRecord;
   private readonly media: LocalMedia;
   private readonly remoteMedia = new RemoteMedia();
@@ -64,11 +68,23 @@ export class Meeting {
     this.wants = resolved.wants;
     this.log = resolved.log;
     this.lifecycle = new Lifecycle(this.log, env?.strict ?? false);
-    this.lifecycle.onChange((state) => this.emit("meeting-state-changed", { state }));
+    this.lifecycle.onChange((meetingState) => this.emit("meeting-state-changed", { state: CONNECTION_STATES[meetingState], meetingState }));
     this.localParticipant = this.local = new ParticipantRecord(resolved.mesh.participantId, resolved.mesh.name, true);
     this.media = new LocalMedia(undefined, resolved.media);
     // The browser's own "Stop sharing" button ends the track: the share stops for everyone.
     this.media.onShareEnded = () => this.localMediaChanged("share");
+    this.pubSub = this.topics = new PubSub({
+      selfId: this.local.id,
+      selfName: this.local.displayName,
+      inMeeting: () => this.lifecycle.inMeeting,
+      has: (id) => this.remote.has(id),
+      hostId: () => this.hostId,
+      send: (record, to, chars, topic) => void this.mesh?.sendApp(record, to, chars, topic),
+      rethrow: (error) =>
+        setTimeout(() => {
+          throw error;
+        }, 0),
+    });
     this.media.onEnded = (kind, error) => {
       this.localMediaChanged(kind);
       this.emit("error", error);
@@ -160,6 +176,22 @@ export class Meeting {
     }
     for (const type of UNLOAD_EVENTS) globalThis.addEventListener?.(type, this.onPageHide);
     this.emit("meeting-joined", { meetingId: this.meetingId, hostId: mesh.hostId ?? this.localParticipant.id });
+    this.announceWhoIsHere();
+  }
+
+  // What happened while we joined, told now that the app listens (a VideoSDK app attaches its
+  // participant.on("stream-enabled") handlers in meeting-joined and participant-joined): our streams,
+  // then each participant already here and its streams. Handlers may leave() meanwhile: stop then.
+  private announceWhoIsHere(): void {
+    for (const kind of STREAM_KINDS) {
+      if (!this.lifecycle.inMeeting) return;
+      this.applyStreams(this.local, this.media.track(kind), kind);
+    }
+    for (const participant of [...this.remote.values()]) {
+      if (!this.lifecycle.inMeeting || this.remote.get(participant.id) !== participant) continue;
+      this.emit("participant-joined", participant);
+      this.syncRemote(participant.id);
+    }
   }
 
   /**
@@ -391,6 +423,8 @@ export class Meeting {
   }
 
   private applyStreams(participant: ParticipantRecord, track: MediaStreamTrack | null, kind: StreamKind): void {
+    // While joining, streams wait: announceWhoIsHere() tells them after meeting-joined.
+    if (this.lifecycle.is("joining") && track !== null) return;
     this.emitStreams(participant, participant.setStream(kind, track));
   }
 
@@ -444,8 +478,10 @@ export class Meeting {
       const replaced = this.remote.get(member.id);
       if (replaced) this.emitStreams(replaced, replaced.clearStreams());
       this.remote.set(member.id, participant);
-      // Members who were there before us are listed by meeting-joined, not announced one by one.
+      // Members who were there before us are announced right after meeting-joined (announceWhoIsHere).
       if (!this.lifecycle.is("joining") && !replaced) this.emit("participant-joined", participant);
+      // A newcomer gets the topics' history from the host (a reload, too: it lost what it had).
+      if (!this.lifecycle.is("joining") && this.isHost) this.topics.handTo(member.id);
       this.syncRemote(member.id);
     });
     events.on("member-track", ({ id, track, streamId }) => {
@@ -477,9 +513,11 @@ export class Meeting {
       participant.reconnecting = false;
       if (!this.lifecycle.is("joining")) this.emit("participant-reconnected", participant);
     });
-    events.on("member-message", ({ member, payload, direct }) => {
+    events.on("member-message", ({ member, payload, direct, topic }) => {
       const participant = this.remote.get(member.id);
-      if (participant) this.emit("message", { participant, payload, direct });
+      if (!participant) return;
+      if (topic === null) this.emit("message", { participant, payload, direct });
+      else this.topics.received(topic, payload, participant.id, participant.displayName, JSON.stringify(payload).length);
     });
     events.on("host-changed", ({ hostId }) => {
       if (!this.lifecycle.is("joining")) this.emit("host-changed", { hostId });
@@ -499,6 +537,16 @@ export class Meeting {
     emitSafely(this.emitter, type, payload);
   }
 }
+
+// meeting-state-changed's `state`, in VideoSDK's names.
+const CONNECTION_STATES: Readonly<Record<MeetingState, ConnectionState>> = {
+  idle: "FAILED",
+  joining: "CONNECTING",
+  joined: "CONNECTED",
+  reconnecting: "RECONNECTING",
+  leaving: "CLOSING",
+  left: "CLOSED",
+};
 
 // The events a closing tab gets, in the order browsers fire them.
 const UNLOAD_EVENTS = ["pagehide", "visibilitychange", "unload"] as const;

@@ -121,7 +121,7 @@ export class Membership {
       case "app": {
         const member = this.deps.roster.get(link.remoteId);
         if (member && this.deps.deliveries.accept(member.id, message.n)) {
-          this.deps.events.emit("member-message", { member, payload: message.payload, direct: message.direct });
+          this.deps.events.emit("member-message", { member, payload: message.payload, direct: message.direct, topic: message.topic ?? null });
         }
         return;
       }

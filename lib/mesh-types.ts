@@ -52,7 +52,8 @@ export type MeshEvents = {
   /** A reconnecting member is heard from again. */
   "member-reconnected": Member;
   "host-changed": { hostId: string };
-  "member-message": { member: Member; payload: JsonValue; direct: boolean };
+  /** App data; `topic` for a meeting.pubSub message (null for meeting.send()). */
+  "member-message": { member: Member; payload: JsonValue; direct: boolean; topic: string | null };
   /** The mesh is over for us; it has already released everything. */
   closed: { reason: MeetingLeftReason };
   error: MeshError;

@@ -391,11 +391,11 @@ export class Mesh {
    * also to members whose links are healing (kept until they acknowledge it). Returns how many members
    * it went to; a member whose backlog is full is reported through `error` (`backlog-full`).
    */
-  sendApp(payload: JsonValue, to: string | null, chars: number): number {
+  sendApp(payload: JsonValue, to: string | null, chars: number, topic: string | null = null): number {
     const ids = [...this.roster.view.keys()].filter((id) => to === null || id === to);
-    return this.deliveries.sendTo(ids, payload, to !== null, chars, (id, waiting) =>
-      this.events.emit("error", new MeshError("backlog-full", `a message to ${id} was not sent: ${waiting} earlier ones still wait for it`, { participantId: id })),
-    );
+    const full = (id: string, waiting: number): void =>
+      this.events.emit("error", new MeshError("backlog-full", `a message to ${id} was not sent: ${waiting} earlier ones still wait for it`, { participantId: id }));
+    return this.deliveries.sendTo(ids, payload, to !== null, chars, full, topic);
   }
 
   private release(): void {

@@ -10,6 +10,8 @@ import { dropProtoKeys, isKey, isMac, isNonce, isObj, isSeq, isSig, isStr, isTok
 export const PROTOCOL_VERSION = 1;
 /** Largest app payload accepted by `meeting.send()`, in UTF-16 code units of its JSON. */
 export const MAX_APP_PAYLOAD = 16 * 1024;
+/** Longest `meeting.pubSub` topic, in UTF-16 code units. */
+export const MAX_TOPIC = 128;
 /** Longest accepted encoded link message, in UTF-16 code units (an app payload plus its envelope). */
 export const MAX_LINK_MESSAGE = MAX_APP_PAYLOAD + 1024;
 /** Longest accepted signal payload (SDP offers are a few KB). */
@@ -101,8 +103,9 @@ export type LinkMessage =
   /**
    * App data from `meeting.send()`; `direct` when it was sent to this participant only. `n` numbers the
    * sender's app messages to this receiver, so that what is resent after a link heals is delivered once.
+   * With `topic`, a `meeting.pubSub` message (payload checked by pubsub.ts), numbered with the rest.
    */
-  | { v: 1; t: "app"; n: number; direct: boolean; payload: JsonValue }
+  | { v: 1; t: "app"; n: number; direct: boolean; payload: JsonValue; topic?: string }
   /** The receiver has every app message of ours up to `n` (see deliveries.ts). */
   | { v: 1; t: "ack"; n: number }
   /**
@@ -218,10 +221,12 @@ export function parseLink(raw: unknown): LinkMessage | null {
       return { v: 1, t: "end-ack", nonce };
     }
     case "app": {
-      const { direct, n } = m;
+      const { direct, n, topic } = m;
       if (typeof direct !== "boolean" || !isSeq(n) || !("payload" in m)) return null;
       // JSON.parse only ever produces JSON values, so the payload is one by construction.
-      return { v: 1, t: "app", n, direct, payload: m["payload"] as JsonValue };
+      const payload = m["payload"] as JsonValue;
+      if (topic === undefined) return { v: 1, t: "app", n, direct, payload };
+      return isStr(topic, MAX_TOPIC) && topic.length > 0 ? { v: 1, t: "app", n, direct, payload, topic } : null;
     }
     case "ack": {
       const { n } = m;

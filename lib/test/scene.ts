@@ -148,6 +148,11 @@ export class Scene {
     return out;
   }
 
+  /** Re-checks every settled() waiting now: for what a test observes outside the recorded events. */
+  wake(): void {
+    for (const wake of [...this.wakers]) wake();
+  }
+
   /**
    * Waits (bounded) until `check()` holds, re-checking after every event any meeting or mesh of the
    * scene emits and after every broker registration or link that comes or goes.
