@@ -107,6 +107,7 @@ const PARTICIPANT_LEFT_WORDS: Record<ParticipantLeftReason, string> = {
   left: "left",
   "connection-lost": "lost connection",
   "protocol-violation": "was disconnected for sending garbage",
+  removed: "was removed by the host",
 };
 
 function describeLeft(reason: MeetingLeftReason, meetingId: string): { title: string; detail: string } {
@@ -122,6 +123,8 @@ function describeLeft(reason: MeetingLeftReason, meetingId: string): { title: st
             title: "The host ended the meeting",
             detail: `${lastHostName ? `${lastHostName} ended the meeting for everyone.` : "Everyone has been disconnected."} ${over}`,
           };
+    case "removed":
+      return { title: "You were removed", detail: "The host removed you from the meeting." };
     case "connection-lost":
       return {
         title: "Connection lost",

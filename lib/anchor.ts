@@ -15,14 +15,30 @@ import { parseSignal, type SignalMessage } from "./protocol.js";
 import { unlessAborted } from "./queue.js";
 import type { Roster } from "./roster.js";
 import { Invitations } from "./invitation.js";
-import { knockStatement, welcomeStatement, type Scope } from "./scope.js";
+import { deniedStatement, knockStatement, waitingStatement, welcomeStatement, type Scope } from "./scope.js";
+import type { EntryDecision } from "./mesh-types.js";
+import { WaitingRoom } from "./waiting-room.js";
 
 export type Welcome = Extract<SignalMessage, { t: "welcome" }>;
+export type Denied = Extract<SignalMessage, { t: "denied" }>;
+export type EntryReply = Extract<SignalMessage, { t: "waiting" | "denied" }>;
+
+/** The door's moderation: who may not come back, and the app's part in a waiting room. */
+export interface Door {
+  /** `id` was removed from this meeting: its knocks are denied. */
+  banned(id: string): boolean;
+  /** A newcomer waits for the app's decision (waiting room). */
+  requested(request: { id: string; name: string; allow(): void; deny(): void }): void;
+  /** We decided on a newcomer (as host). */
+  responded(id: string, decision: EntryDecision): void;
+}
 
 export interface AnchorConfig {
   name: string;
   linkTimeout: number;
   heartbeatTimeout: number;
+  /** As host: newcomers wait for the app's allow() or deny(). */
+  waitingRoom?: boolean;
 }
 
 export interface AnchorDeps {
@@ -50,6 +66,8 @@ export interface AnchorDeps {
   invited(welcome: Welcome): void;
   /** The broker routes the anchor to someone else now, while we held it (or could not re-register it). */
   lost(): void;
+  /** Moderation at the door (removed ids, waiting room); none: everyone who knocks is admitted. */
+  door?: Door;
 }
 
 // How often the holder checks that the broker still routes the anchor to it (while handing it over: faster).
@@ -62,6 +80,9 @@ const CLAIM_RETRY_MS = 200;
 // With nobody left to talk to, this many failed claims mean the meeting lives on elsewhere.
 const CLAIM_ATTEMPTS_WHEN_ALONE = 15;
 const USURPER_BACKOFF_MS = 250;
+// Knocks of a removed id answered (with a signed denial) at most this often, for at most this many ids.
+const DENIAL_MIN_GAP_MS = 500;
+const MAX_DENIED = 1024;
 const USURPER_BACKOFF_MAX_MS = 16_000;
 
 export class AnchorRole {
@@ -69,7 +90,10 @@ export class AnchorRole {
   // The anchor's broker token: ours when we hold it; the host's when we are its heir (see README, Security).
   private secret: string | null = null;
   private readonly admission = new Admission();
-  private readonly knocks = new Map<string, (welcome: Welcome | null) => void>();
+  private readonly knocks = new Map<string, { finish: (reply: Welcome | Denied | null) => void; waiting: () => void }>();
+  private readonly room: WaitingRoom;
+  // When each removed id was last denied (the rate limit on signing denials).
+  private readonly deniedAt = new Map<string, number>();
   private takenOver: (() => void) | null = null;
   private readonly invitations: Invitations;
   // Takeovers from a usurper so far (each waits twice as long as the one before).
@@ -79,6 +103,7 @@ export class AnchorRole {
     private readonly config: AnchorConfig,
     private readonly deps: AnchorDeps,
   ) {
+    this.room = new WaitingRoom(config.waitingRoom === true);
     this.invitations = new Invitations({
       ...deps,
       admit: (id) => this.admission.admit(id, deps.timers.now(), config.linkTimeout),
@@ -135,20 +160,30 @@ export class AnchorRole {
 
   /** Knocks on the anchor; resolves with its welcome, or null when none came within `timeoutMs`. */
   async knock(timeoutMs: number, signal?: AbortSignal): Promise<Welcome | null> {
+    const reply = await this.knockForEntry(timeoutMs, signal);
+    return reply?.t === "welcome" ? reply : null;
+  }
+
+  /**
+   * Knocks as a newcomer: resolves with the welcome or the host's denial (unchecked: see JoinFlow), or
+   * null when neither came within `timeoutMs`. `waiting` is called when the anchor says the host is
+   * deciding (a waiting room); the knock stays open for the answer until `timeoutMs`.
+   */
+  async knockForEntry(timeoutMs: number, signal?: AbortSignal, waiting?: () => void): Promise<Welcome | Denied | null> {
     const nonce = randomId(16);
     const self = this.deps.self();
     const key = this.deps.keyring.publicKey;
     const mac = self === null ? null : await this.deps.scope.tag(knockStatement(self.id, nonce, key));
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve(null);
-      const finish = (welcome: Welcome | null): void => {
+      const finish = (reply: Welcome | Denied | null): void => {
         if (!this.knocks.delete(nonce)) return;
         cancel();
-        resolve(welcome);
+        resolve(reply);
       };
       const cancel = this.deps.timers.after(timeoutMs, () => finish(null), () => finish(null));
       signal?.addEventListener("abort", () => finish(null), { once: true });
-      this.knocks.set(nonce, finish);
+      this.knocks.set(nonce, { finish, waiting: waiting ?? (() => undefined) });
       self?.send(this.deps.scope.anchorId, { mm: 1, t: "knock", name: this.config.name, nonce, key, mac });
     });
   }
@@ -162,7 +197,26 @@ export class AnchorRole {
     }
     const answer = this.knocks.get(welcome.nonce);
     if (!answer) return this.deps.log.debug("welcome to no knock of ours ignored");
-    answer(welcome);
+    answer.finish(welcome);
+  }
+
+  /**
+   * The anchor's answer while its host decides (waiting room), or its denial; `src` is broker-stamped,
+   * so only the anchor's holder can send them. A waiting reply counts only with the password's proof
+   * (with a password); a denial is checked by JoinFlow (the host's signature).
+   */
+  async onEntryReply(src: string, reply: EntryReply): Promise<void> {
+    const answer = src === this.deps.scope.anchorId ? this.knocks.get(reply.nonce) : undefined;
+    if (!answer) {
+      this.deps.links.countDropped(src);
+      return this.deps.log.debug(`${reply.t} from ${src} to no knock of ours ignored`);
+    }
+    if (reply.t === "denied") return answer.finish(reply);
+    const self = this.deps.self();
+    if (self === null || !(await this.deps.scope.checkTag(waitingStatement(self.id, reply.nonce), reply.mac))) {
+      return this.deps.log.debug("a waiting reply without the meeting password's proof ignored");
+    }
+    answer.waiting();
   }
 
   /**
@@ -263,6 +317,7 @@ export class AnchorRole {
   /** A member said hello: no longer in flight, its number never handed out again. */
   arrived(id: string, seq: number): void {
     this.admission.arrived({ id, seq });
+    this.room.arrived(id);
   }
 
   /**
@@ -303,7 +358,7 @@ export class AnchorRole {
   release(): void {
     this.channel?.close();
     this.channel = null;
-    for (const answer of [...this.knocks.values()]) answer(null);
+    for (const answer of [...this.knocks.values()]) answer.finish(null);
   }
 
   // What the holder's welcome says about it: the host (a roster our chain accepts, naming another
@@ -340,6 +395,70 @@ export class AnchorRole {
       this.deps.links.countDropped(src);
       return this.deps.log.debug(`knock from ${src} without the meeting password's proof dropped`);
     }
+    // Removed by the host: refused for the rest of the meeting (every member remembers, so an heir too).
+    // A denial costs a signature: one per removed id per DENIAL_MIN_GAP_MS (it knocks every 2 s when honest).
+    if (this.deps.door?.banned(from)) {
+      const now = this.deps.timers.now();
+      if (now - (this.deniedAt.get(from) ?? -Infinity) < DENIAL_MIN_GAP_MS) {
+        this.deps.links.countDropped(src);
+        return;
+      }
+      this.deniedAt.delete(from);
+      this.deniedAt.set(from, now);
+      if (this.deniedAt.size > MAX_DENIED) this.deniedAt.delete(this.deniedAt.keys().next().value as string);
+      return this.deny(src, from, message.nonce);
+    }
+    const member = roster.has(from) || current.members.some((m) => m.id === from);
+    if (!member) {
+      const verdict = this.room.knock(from, { src, nonce: message.nonce, key: message.key, name: message.name, at: this.deps.timers.now() });
+      if (!verdict.admit) {
+        const mac = await this.deps.scope.tag(waitingStatement(src, message.nonce));
+        this.channel?.send(src, { mm: 1, t: "waiting", nonce: message.nonce, mac });
+        if (verdict.ask) {
+          this.deps.log.info(`${from} waits in the waiting room`);
+          this.deps.door?.requested({
+            id: from,
+            name: message.name,
+            allow: () => void this.decide(from, "allowed").catch((e: unknown) => this.deps.log.error("allowing a newcomer failed", e)),
+            deny: () => void this.decide(from, "denied").catch((e: unknown) => this.deps.log.error("denying a newcomer failed", e)),
+          });
+        }
+        return;
+      }
+    }
+    await this.welcome(src, from, message.nonce, message.key);
+  }
+
+  // The app's allow() or deny() for a newcomer in the waiting room (the first call counts): its latest
+  // knock is answered now. An allowed newcomer whose answer went astray is admitted at its next knock.
+  private async decide(id: string, decision: EntryDecision): Promise<void> {
+    const waiter = decision === "allowed" ? this.room.allow(id) : this.room.deny(id);
+    if (waiter === null) return this.deps.log.debug(`${decision} for ${id}, who no longer waits: nothing to do`);
+    this.deps.door?.responded(id, decision);
+    if (!this.isAdmitting()) return;
+    if (decision === "allowed") await this.welcome(waiter.src, id, waiter.nonce, waiter.key);
+    else await this.deny(waiter.src, id, waiter.nonce);
+  }
+
+  // We hold the anchor and are the host by our own signed roster, still in the meeting.
+  private isAdmitting(): boolean {
+    return this.channel !== null && this.deps.chain.roster?.hostId === this.deps.roster.selfId && this.deps.active();
+  }
+
+  // Refuses the knock `nonce` of `id` (at `src`) with a denial the host signed.
+  private async deny(src: string, id: string, nonce: string): Promise<void> {
+    const current = this.deps.chain.roster;
+    if (current === null) return;
+    const sig = await this.deps.keyring.signDenial(id, nonce);
+    const mac = await this.deps.scope.tag(deniedStatement(src, nonce, sig, current.sig));
+    this.channel?.send(src, { mm: 1, t: "denied", nonce, roster: current, sig, mac });
+  }
+
+  // Admits the knock `nonce` of `from` (at `src`, with `key`): a join number, the signed admission, the roster.
+  private async welcome(src: string, from: string, nonce: string, key: string): Promise<void> {
+    const roster = this.deps.roster;
+    const current = this.deps.chain.roster;
+    if (current === null) return;
     const now = this.deps.timers.now();
     this.admission.expire(now);
     // A knock from a member is a probe (is the host alive?) or a restart; it gets a welcome like anyone.
@@ -355,9 +474,9 @@ export class AnchorRole {
       if (member.id !== from && !members.some((m) => m.id === member.id)) members.push({ id: member.id, seq: member.seq });
     }
     members.push(...this.admission.inFlight(from));
-    const sig = await this.deps.keyring.signAdmission(from, seq, message.key);
-    const mac = await this.deps.scope.tag(welcomeStatement(src, message.nonce, seq, sig, current.sig));
-    this.channel?.send(src, { mm: 1, t: "welcome", nonce: message.nonce, hostId: roster.selfId, seq, sig, roster: current, members, mac });
+    const sig = await this.deps.keyring.signAdmission(from, seq, key);
+    const mac = await this.deps.scope.tag(welcomeStatement(src, nonce, seq, sig, current.sig));
+    this.channel?.send(src, { mm: 1, t: "welcome", nonce, hostId: roster.selfId, seq, sig, roster: current, members, mac });
   }
 
   // The broker routes the anchor to someone else now (we froze and were taken over, someone who had

@@ -74,6 +74,17 @@ export function endStatement(meetingId: string, hostId: string, nonce: string, t
   return JSON.stringify(["meshmeet/end/1", meetingId, hostId, nonce, time]);
 }
 
+/** The host removes `target` (known by `targetKey`): bound to that member's key, so that a removal
+ * from an earlier meeting under the same ids (other keys) never applies. */
+export function removalStatement(meetingId: string, hostId: string, target: string, targetKey: string, nonce: string, time: number): string {
+  return JSON.stringify(["meshmeet/remove/1", meetingId, hostId, target, targetKey, nonce, time]);
+}
+
+/** The host denies the knock `nonce` of `id` entry (waiting room). */
+export function denialStatement(meetingId: string, id: string, nonce: string): string {
+  return JSON.stringify(["meshmeet/deny/1", meetingId, id, nonce]);
+}
+
 export function handoverStatement(meetingId: string, from: string, to: string, toKey: string): string {
   return JSON.stringify(["meshmeet/handover/1", meetingId, from, to, toKey]);
 }

@@ -6,7 +6,11 @@
  * - `not-joined`: the call needs a joined meeting (e.g. `leave()` before `join()` resolved).
  * - `already-joined`: `join()` was called on a meeting that is joining, joined or over.
  * - `meeting-ended`: the meeting ended before our `join()` completed.
- * - `not-host`: `end()` by someone who is neither the host nor the last participant left.
+ * - `not-host`: `end()` by someone who is neither the host nor the last participant left, or `participant.remove()`
+ *   by anyone but the host.
+ * - `entry-denied`: the host of a meeting with a waiting room denied us entry (`join()` rejects with it).
+ * - `entry-timeout`: the host of a meeting with a waiting room decided nothing within `waitingRoomTimeout`.
+ * - `unauthorized-remove`: a participant sent a removal the host did not sign (forged, replayed, stale); it was ignored.
  * - `duplicate-participant`: another tab is already in this meeting with the same participantId.
  * - `broker-unreachable`: the PeerJS broker could not be reached (or refused us) in time.
  * - `host-unreachable`: the meeting's host never answered our knock before the join timeout.
@@ -39,6 +43,9 @@ export type MeshErrorCode =
   | "already-joined"
   | "meeting-ended"
   | "not-host"
+  | "entry-denied"
+  | "entry-timeout"
+  | "unauthorized-remove"
   | "duplicate-participant"
   | "broker-unreachable"
   | "host-unreachable"

@@ -3,11 +3,12 @@
 // handover, or when the previous host is gone and it is the earliest live member of the last roster
 // (crash succession, which every member computes alike). Nothing else makes a host: not the anchor, not
 // a field in a message, not a link. Pure rules over WebCrypto; time and links live elsewhere.
-import { admissionStatement, endStatement, handoverStatement, importPublicKey, rosterStatement, verify } from "./crypto.js";
+import { admissionStatement, denialStatement, endStatement, handoverStatement, importPublicKey, removalStatement, rosterStatement, verify } from "./crypto.js";
 import type { AdmissionProof, HandoverProof, LinkMessage, RosterEntry, SignedRoster } from "./protocol.js";
 import { earliest } from "./succession.js";
 
 type End = Extract<LinkMessage, { t: "end" }>;
+type Remove = Extract<LinkMessage, { t: "remove" }>;
 
 // A signed terminate older (or further in the future) than this is stale: clocks differ a little,
 // replays a lot.
@@ -166,6 +167,35 @@ export class HostChain {
     }
     if (Math.abs(Date.now() - end.time) > END_MAX_AGE_MS) return "it is stale (a replay?)";
     return null;
+  }
+
+  /**
+   * Why `removal` is not our host's signed removal; null when it is. The same age bound as an end
+   * (replays); the nonce is remembered by the caller. Whether it is about the member we know under that
+   * id is the caller's question (targetKey): a relay can outrun the roster that names a newcomer. Never throws.
+   */
+  async refuseRemoval(removal: Remove): Promise<string | null> {
+    const hostId = this.hostId;
+    if (removal.hostId !== hostId) return `it claims ${removal.hostId} as host, but the host is ${hostId}`;
+    if (removal.target === hostId) return "the host cannot be removed";
+    const key = this.entry(removal.hostId)?.key;
+    if (!key) return "the host's key is unknown here";
+    const statement = removalStatement(this.meetingId, removal.hostId, removal.target, removal.targetKey, removal.nonce, removal.time);
+    if (!(await this.signedBy(key, statement, removal.sig))) return "its signature is not the host's";
+    if (Math.abs(Date.now() - removal.time) > END_MAX_AGE_MS) return "it is stale (a replay?)";
+    return null;
+  }
+
+  /**
+   * A denial at the door (waiting room): true when `roster` is signed by the host it names and that host
+   * signed the denial of our knock `nonce`. Like a welcome, taken on first use (a newcomer has no older
+   * roster to check against); the roster is not adopted.
+   */
+  async denies(roster: SignedRoster, selfId: string, nonce: string, sig: string): Promise<boolean> {
+    const host = roster.members.find((m) => m.id === roster.hostId);
+    if (!host) return false;
+    if (!(await this.signedBy(host.key, rosterStatement(this.meetingId, roster.epoch, roster.hostId, roster.members), roster.sig))) return false;
+    return this.signedBy(host.key, denialStatement(this.meetingId, selfId, nonce), sig);
   }
 
   private accept(roster: SignedRoster, hostKey: string): void {

@@ -16,8 +16,10 @@ export type {
   ParticipantLeftReason,
 } from "./meeting.js";
 export type { BrokerOptions } from "./broker.js";
-export type { EventHandler } from "./meeting-events.js";
+export type { EntryRequest, EventHandler } from "./meeting-events.js";
+export type { EntryDecision } from "./mesh-types.js";
 export type { Logger, LogLevel } from "./log.js";
+export type { ConnectionQuality } from "./call-stats.js";
 export type { PublishOptions, PubSubApi, PubSubHandler, PubSubMessage } from "./pubsub.js";
 export type { ParticipantEvents, ParticipantMedia, Stream, StreamKind } from "./media.js";
 export {

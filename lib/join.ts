@@ -13,9 +13,9 @@ import type { Lifecycle } from "./lifecycle.js";
 import type { LinkTable } from "./link-table.js";
 import type { Logger } from "./log.js";
 import type { Membership } from "./membership.js";
-import type { MeshConfig } from "./mesh-types.js";
+import type { EntryDecision, MeshConfig } from "./mesh-types.js";
 import { Cancelled, unlessAborted } from "./queue.js";
-import { welcomeStatement, type Scope } from "./scope.js";
+import { deniedStatement, welcomeStatement, type Scope } from "./scope.js";
 
 export interface JoinDeps {
   config: MeshConfig;
@@ -29,6 +29,8 @@ export interface JoinDeps {
   links: LinkTable;
   membership: Membership;
   lifecycle: Lifecycle;
+  /** The host of a meeting with a waiting room decided on us. */
+  responded(decision: EntryDecision): void;
   /** Our own registration is up: from now on the coordinator listens on it. */
   registered(self: SignalChannel): void;
 }
@@ -53,7 +55,7 @@ export class JoinFlow {
 
   async run(signal: AbortSignal): Promise<void> {
     const { timers, keyring, anchor, config } = this.deps;
-    const deadline = timers.now() + config.joinTimeout;
+    let deadline = timers.now() + config.joinTimeout;
     if (!globalThis.crypto?.subtle) throw insecureContext("WebCrypto (crypto.subtle)");
     await keyring.init().catch((error: unknown) => {
       throw new MeshError("internal", `could not create a signing key: ${String(error)}`, { cause: error });
@@ -62,27 +64,47 @@ export class JoinFlow {
     this.check(signal);
     const self = await this.registerSelf(deadline, signal);
     this.deps.registered(self);
+    // Set once the host says it is deciding on us (a waiting room): join() then waits for the decision up
+    // to waitingRoomTimeout instead of joinTimeout.
+    let waiting = false;
+    const onWaiting = (): void => {
+      if (waiting) return;
+      waiting = true;
+      deadline = Math.max(deadline, timers.now() + config.waitingRoomTimeout);
+      this.deps.log.info(`in the host's waiting room; waiting up to ${config.waitingRoomTimeout} ms for its decision`);
+    };
     for (;;) {
       this.check(signal);
-      if (deadline - timers.now() < MIN_ATTEMPT_MS) throw this.outOfTime();
-      // A fresh token: a newcomer must never take over a live meeting's anchor.
-      if (await this.claimWithin(deadline, randomId(24))) {
+      if (deadline - timers.now() < MIN_ATTEMPT_MS) throw this.outOfTime(undefined, waiting);
+      // A fresh token: a newcomer must never take over a live meeting's anchor. Waiting for the host's
+      // decision we never claim it: should the host go meanwhile, its heir takes the anchor over and
+      // answers our next knock, and a meeting of our own beside the real one would split it.
+      if (!waiting && (await this.claimWithin(deadline, randomId(24)))) {
         anchor.founded();
         await this.deps.membership.found();
         break;
       }
       this.check(signal);
-      const welcome = await anchor.knock(Math.min(KNOCK_WAIT_MS, deadline - timers.now()), signal);
-      if (welcome) {
-        const refusal = await this.refuse(welcome, self.id);
+      const reply = await anchor.knockForEntry(Math.min(KNOCK_WAIT_MS, deadline - timers.now()), signal, onWaiting);
+      if (reply?.t === "denied") {
+        const tagged = await this.deps.scope.checkTag(deniedStatement(self.id, reply.nonce, reply.sig, reply.roster.sig), reply.mac);
+        if (tagged && (await this.deps.chain.denies(reply.roster, config.participantId, reply.nonce, reply.sig))) {
+          this.deps.responded("denied");
+          throw new MeshError("entry-denied", `the host of meeting ${config.meetingId} denied us entry`);
+        }
+        this.forged++;
+        this.deps.log.warn("the anchor's denial was refused: not signed by the host its roster names");
+      } else if (reply) {
+        const refusal = await this.refuse(reply, self.id);
         if (refusal === null) {
-          await this.linkToRoster(welcome, deadline, signal);
+          if (waiting) this.deps.responded("allowed");
+          await this.linkToRoster(reply, deadline, signal);
           break;
         }
         this.forged++;
         this.deps.log.warn(`the anchor's welcome was refused: ${refusal}`);
       }
-      if (timers.now() >= deadline) throw this.outOfTime();
+      if (timers.now() >= deadline) throw this.outOfTime(undefined, waiting);
     }
   }
 
@@ -99,8 +121,11 @@ export class JoinFlow {
     return verdict.ok ? null : verdict.why;
   }
 
-  private outOfTime(cause?: unknown): MeshError {
-    const { meetingId, joinTimeout } = this.deps.config;
+  private outOfTime(cause?: unknown, waiting = false): MeshError {
+    const { meetingId, joinTimeout, waitingRoomTimeout } = this.deps.config;
+    if (waiting) {
+      return new MeshError("entry-timeout", `the host of meeting ${meetingId} did not decide on our entry within ${waitingRoomTimeout} ms`);
+    }
     if (this.forged > 0) {
       return new MeshError(
         "host-unverified",

@@ -1,6 +1,6 @@
 // Our own signing identity for one meeting session, and the statements we sign with it. Whose key is
 // whose, and whether someone else's signature counts, is the host chain's business (host-chain.ts).
-import { admissionStatement, createSigningKey, endStatement, handoverStatement, type SigningKey } from "./crypto.js";
+import { admissionStatement, createSigningKey, denialStatement, endStatement, handoverStatement, removalStatement, type SigningKey } from "./crypto.js";
 import type { Signer } from "./host-chain.js";
 
 export class Keyring implements Signer {
@@ -24,6 +24,16 @@ export class Keyring implements Signer {
 
   signEnd(hostId: string, nonce: string, time: number): Promise<string> {
     return this.sign(endStatement(this.meetingId, hostId, nonce, time));
+  }
+
+  /** As the host: `target` (roster key `targetKey`) is out of the meeting. */
+  signRemoval(hostId: string, target: string, targetKey: string, nonce: string, time: number): Promise<string> {
+    return this.sign(removalStatement(this.meetingId, hostId, target, targetKey, nonce, time));
+  }
+
+  /** As the host: the knock `nonce` of `id` is denied entry. */
+  signDenial(id: string, nonce: string): Promise<string> {
+    return this.sign(denialStatement(this.meetingId, id, nonce));
   }
 
   /** As the host leaving: our word that `to` (with key `toKey`) is the next host. */

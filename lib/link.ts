@@ -21,6 +21,8 @@ export interface LinkTransport {
   streamIds?(): { cs: string | null; ss: string | null };
   /** A remote track arrived, in the remote MediaStream `streamId` (null: none was named). */
   onTrack?: ((track: MediaStreamTrack, streamId: string | null) => void) | null;
+  /** The connection's WebRTC statistics (optional: fakes have none). */
+  getStats?(): Promise<RTCStatsReport>;
 }
 
 export type CreateTransport = (initiator: boolean) => LinkTransport;
@@ -126,6 +128,12 @@ export class Link {
 
   signal(data: SignalData): void {
     if (this.state !== "closed") this.transport.signal(data);
+  }
+
+  /** WebRTC statistics of this link's connection; null when closed or the transport has none. */
+  stats(): Promise<RTCStatsReport | null> {
+    if (this.state === "closed" || !this.transport.getStats) return Promise.resolve(null);
+    return this.transport.getStats().catch(() => null);
   }
 
   send(message: LinkMessage): boolean {

@@ -47,6 +47,19 @@ export interface MeetingConfig {
   /** Where log lines go (default: `console`). */
   logger?: Logger;
   /**
+   * A waiting room (VideoSDK's waiting lobby): as host, every newcomer waits until the app calls
+   * `allow()` or `deny()` of its `entry-requested` event (default false). It is the host's setting that
+   * counts, since the host admits newcomers; a participant who becomes host applies its own, so give
+   * everyone the same value.
+   */
+  waitingRoom?: boolean;
+  /**
+   * As a newcomer the host put in its waiting room: how long join() waits for the host's decision, in ms
+   * (default 300000, five minutes), after which it rejects with `entry-timeout`. Until the host says it
+   * is deciding, join() is bounded by `joinTimeout` as usual.
+   */
+  waitingRoomTimeout?: number;
+  /**
    * A meeting password (1-256 characters; put it in the invite link). Everyone must use the same one.
    * The meeting's broker ids are derived from it and welcomes carry its HMAC, so someone who knows only
    * the meeting id can neither find, squat nor flood the meeting, nor pass for its host (see README, Security).
@@ -117,6 +130,10 @@ export function resolveConfig(config: MeetingConfig): ResolvedConfig {
   }
   const joinTimeout = positive("joinTimeout", config.joinTimeout, 15000);
   const reconnectTimeout = positive("reconnectTimeout", config.reconnectTimeout, 30000);
+  const waitingRoomTimeout = positive("waitingRoomTimeout", config.waitingRoomTimeout, 300_000);
+  if (config.waitingRoom !== undefined && typeof config.waitingRoom !== "boolean") {
+    throw new MeshError("invalid-argument", "waitingRoom must be true or false");
+  }
   for (const option of ["micEnabled", "webcamEnabled"] as const) {
     if (config[option] !== undefined && typeof config[option] !== "boolean") {
       throw new MeshError("invalid-argument", `${option} must be true or false`);
@@ -137,6 +154,8 @@ export function resolveConfig(config: MeetingConfig): ResolvedConfig {
       joinTimeout,
       linkTimeout: 10000,
       reconnectTimeout,
+      waitingRoom: config.waitingRoom === true,
+      waitingRoomTimeout,
       ...(password === undefined ? {} : { password }),
     },
     wants: { mic: config.micEnabled === true, cam: config.webcamEnabled === true },

@@ -14,6 +14,8 @@ import { LocalMedia, ParticipantStreams, RemoteMedia, STREAM_KINDS, type DeviceK
 import { MAX_APP_PAYLOAD, type JsonValue } from "./protocol.js";
 import { captureScreen, choosePresenter, shareTrackOf } from "./screen-share.js";
 import { PubSub, type PubSubApi } from "./pubsub.js";
+import { CallMonitor } from "./call-monitor.js";
+import type { ConnectionQuality } from "./call-stats.js";
 import { bounded } from "./time.js";
 import { simplePeerTransports } from "./webrtc.js";
 
@@ -25,12 +27,18 @@ const MEDIA_WAIT_MS = 3000;
 class ParticipantRecord extends ParticipantStreams implements Participant {
   leftReason: ParticipantLeftReason | null = null;
   reconnecting = false;
+  connectionQuality: ConnectionQuality | null = null;
   constructor(
     readonly id: string,
     readonly displayName: string,
     readonly local: boolean,
+    private readonly remover: (id: string) => Promise<void>,
   ) {
     super();
+  }
+
+  remove(): Promise<void> {
+    return this.remover(this.id);
   }
 }
 
@@ -42,6 +50,8 @@ export class Meeting {
   /** Messages on named topics, with history for late joiners (VideoSDK's `meeting.pubSub`). */
   readonly pubSub: PubSubApi;
   private readonly topics: PubSub;
+  private readonly monitor: CallMonitor;
+  private speakerId: string | null = null;
   private readonly local: ParticipantRecord;
   private readonly media: LocalMedia;
   private readonly remoteMedia = new RemoteMedia();
@@ -69,10 +79,30 @@ export class Meeting {
     this.log = resolved.log;
     this.lifecycle = new Lifecycle(this.log, env?.strict ?? false);
     this.lifecycle.onChange((meetingState) => this.emit("meeting-state-changed", { state: CONNECTION_STATES[meetingState], meetingState }));
-    this.localParticipant = this.local = new ParticipantRecord(resolved.mesh.participantId, resolved.mesh.name, true);
+    this.localParticipant = this.local = new ParticipantRecord(resolved.mesh.participantId, resolved.mesh.name, true, () =>
+      Promise.reject(new MeshError("invalid-argument", "remove() removes a remote participant; to go yourself, use leave()")),
+    );
     this.media = new LocalMedia(undefined, resolved.media);
     // The browser's own "Stop sharing" button ends the track: the share stops for everyone.
     this.media.onShareEnded = () => this.localMediaChanged("share");
+    this.monitor = new CallMonitor({
+      selfId: this.local.id,
+      remoteIds: () => [...this.remote.keys()],
+      linkStats: (id) => this.mesh?.linkStats(id) ?? Promise.resolve(null),
+      micOn: (id) => (id === this.local.id ? this.local : this.remote.get(id))?.micOn ?? false,
+      wants: () => ({ quality: this.listens("connection-quality-changed"), speaker: this.listens("speaker-changed") }),
+      sendVoice: (level) => this.mesh?.sendVoice(level),
+      quality: (id, quality, changed) => {
+        const participant = this.remote.get(id);
+        if (!participant) return;
+        participant.connectionQuality = quality;
+        if (changed) this.emit("connection-quality-changed", { participant, quality });
+      },
+      speaker: (id) => {
+        this.speakerId = id;
+        this.emit("speaker-changed", { activeSpeakerId: id });
+      },
+    });
     this.pubSub = this.topics = new PubSub({
       selfId: this.local.id,
       selfName: this.local.displayName,
@@ -121,6 +151,11 @@ export class Meeting {
     return this.lifecycle.state;
   }
 
+  /** Who is speaking now (VideoSDK's `activeSpeakerId`), while the app listens for `speaker-changed`; else null. */
+  get activeSpeakerId(): string | null {
+    return this.speakerId;
+  }
+
   on<K extends keyof MeetingEvents>(type: K, handler: EventHandler<MeetingEvents[K]>): void {
     this.emitter.on(type, handler);
   }
@@ -132,7 +167,9 @@ export class Meeting {
   /**
    * Joins the meeting: registers at the broker, becomes host if nobody is, else asks the host in and links
    * to every participant. Resolves after `meeting-joined`. Rejects with a {@link MeshError}:
-   * `already-joined`, `duplicate-participant`, `broker-unreachable`, `host-unreachable`.
+   * `already-joined`, `duplicate-participant`, `broker-unreachable`, `host-unreachable`, and with a host
+   * whose waiting room is on (we then wait up to `waitingRoomTimeout` for its decision, emitting
+   * `entry-responded`) `entry-denied` or `entry-timeout`.
    * A failed join leaves the meeting `idle`, so join() may be called again.
    */
   async join(): Promise<void> {
@@ -176,6 +213,7 @@ export class Meeting {
     }
     for (const type of UNLOAD_EVENTS) globalThis.addEventListener?.(type, this.onPageHide);
     this.emit("meeting-joined", { meetingId: this.meetingId, hostId: mesh.hostId ?? this.localParticipant.id });
+    this.monitor.start();
     this.announceWhoIsHere();
   }
 
@@ -409,6 +447,19 @@ export class Meeting {
     if (changed && this.lifecycle.inMeeting) this.localMediaChanged(kind);
   }
 
+  // participant.remove(): the host's signed removal. Checked here, so that a refusal sends nothing.
+  private async removeParticipant(id: string, participant: ParticipantRecord): Promise<void> {
+    const mesh = this.mesh;
+    if (!mesh || !this.lifecycle.inMeeting) throw new MeshError("not-joined", "remove() needs a joined meeting");
+    if (!mesh.signedHost) {
+      throw new MeshError("not-host", `only the host (${String(mesh.hostId)}) may remove a participant`, { participantId: id });
+    }
+    if (this.remote.get(id) !== participant) {
+      throw new MeshError("unknown-participant", `${id} is no longer in this meeting`, { participantId: id });
+    }
+    await mesh.remove(id);
+  }
+
   private mustBeIn(method: string): void {
     if (!this.lifecycle.inMeeting) {
       throw new MeshError("not-joined", `${method}() needs a joined meeting`);
@@ -474,7 +525,7 @@ export class Meeting {
   private wireMesh(mesh: Mesh): void {
     const events = mesh.events;
     events.on("member-joined", (member) => {
-      const participant = new ParticipantRecord(member.id, member.name, false);
+      const participant = new ParticipantRecord(member.id, member.name, false, (id) => this.removeParticipant(id, participant));
       const replaced = this.remote.get(member.id);
       if (replaced) this.emitStreams(replaced, replaced.clearStreams());
       this.remote.set(member.id, participant);
@@ -488,6 +539,7 @@ export class Meeting {
       this.remoteMedia.track(id, track, streamId);
       this.syncRemote(id);
     });
+    events.on("member-voice", ({ id, level }) => this.monitor.heard(id, level));
     events.on("member-media", ({ id, ...said }) => {
       this.remoteMedia.state(id, said);
       this.syncRemote(id);
@@ -496,6 +548,7 @@ export class Meeting {
       const participant = this.remote.get(member.id);
       if (!participant) return;
       this.remote.delete(member.id);
+      this.monitor.forget(member.id);
       this.remoteMedia.forget(member.id);
       this.emitStreams(participant, participant.clearStreams());
       participant.leftReason = reason;
@@ -523,7 +576,10 @@ export class Meeting {
       if (!this.lifecycle.is("joining")) this.emit("host-changed", { hostId });
     });
     events.on("error", (error) => this.emit("error", error));
+    events.on("entry-requested", ({ id, name, allow, deny }) => this.emit("entry-requested", { participantId: id, name, allow, deny }));
+    events.on("entry-responded", ({ id, decision }) => this.emit("entry-responded", { participantId: id, decision }));
     events.on("closed", ({ reason }) => {
+      this.monitor.stop();
       this.releaseMedia();
       // Out of the meeting, nobody is "in it" with us any more; no participant-left for each of them.
       this.remote.clear();
@@ -531,6 +587,10 @@ export class Meeting {
       if (!this.unloading) for (const type of UNLOAD_EVENTS) globalThis.removeEventListener?.(type, this.onPageHide);
       this.emit("meeting-left", { reason });
     });
+  }
+
+  private listens(type: keyof MeetingEvents): boolean {
+    return (this.emitter.all.get(type)?.length ?? 0) > 0;
   }
 
   private emit<K extends keyof MeetingEvents>(type: K, payload: MeetingEvents[K]): void {

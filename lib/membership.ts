@@ -18,10 +18,13 @@ import type { Deliveries } from "./deliveries.js";
 import type { Presence } from "./presence.js";
 import type { AdmissionProof, HandoverProof, LinkMessage, RosterEntry, SignedRoster } from "./protocol.js";
 import { Cancelled, type OpQueue } from "./queue.js";
+import type { Removal } from "./removal.js";
 import type { Member, Roster } from "./roster.js";
 
 type Hello = Extract<LinkMessage, { t: "hello" }>;
 
+// How long what we relay to a removed member may take to leave before its link is closed.
+const REMOVED_FLUSH_MS = 200;
 // How long an offer whose admission we cannot check yet waits for a roster that lets us.
 const ADMISSION_RECHECK_MS = 1500;
 
@@ -35,6 +38,7 @@ export interface MembershipDeps {
   anchor: AnchorRole;
   keyring: Keyring;
   farewell: Farewell;
+  removal: Removal;
   router: MediaRouter;
   presence: Presence;
   deliveries: Deliveries;
@@ -109,6 +113,8 @@ export class Membership {
           cs: message.cs,
           ss: message.ss,
         });
+      case "voice":
+        return void this.deps.events.emit("member-voice", { id: link.remoteId, level: message.level });
       case "anchor":
         // Only the host hands its heir the anchor token (checked after the roster that made it host).
         return this.inOrder(async () => {
@@ -133,6 +139,8 @@ export class Membership {
         return this.removeMember(link.remoteId, "left", message.successor);
       case "end":
         return this.inOrder(() => this.deps.farewell.onEnd(link, message));
+      case "remove":
+        return this.inOrder(() => this.deps.removal.onRemove(link, message));
     }
   }
 
@@ -143,7 +151,8 @@ export class Membership {
     // A member's link that closed without a goodbye is a link to heal, not a departure: the broker
     // tells whether the member is gone (presence.ts). So is one to a member of the signed roster we have
     // not met yet (a newcomer's link to the host that did not come up): its registration decides.
-    const member = this.deps.roster.has(id) || (this.deps.chain.entry(id) !== undefined && id !== this.deps.selfId);
+    const member =
+      !this.deps.removal.isRemoved(id) && (this.deps.roster.has(id) || (this.deps.chain.entry(id) !== undefined && id !== this.deps.selfId));
     if (member && !link.violation && this.deps.lifecycle.active) {
       this.deps.presence.quiet(id);
       // A working link gone: offer a new one now. An attempt that failed: the next comes from presence, at
@@ -197,6 +206,8 @@ export class Membership {
    */
   async mayLink(id: string, admission: AdmissionProof | null): Promise<boolean> {
     const chain = this.deps.chain;
+    // Removed by the host: not even the roster that still names it (the next one will not) lets it back.
+    if (this.deps.removal.isRemoved(id)) return false;
     if (chain.entry(id)) return true;
     // Still joining, with no roster yet: a member's offer (a new link to us, who took over the id of a
     // reloaded tab) is checked once the welcome's roster is here.
@@ -274,6 +285,10 @@ export class Membership {
     if (hello.roster) await this.consider(hello.roster, hello.handover);
     const seq = await this.identify(link.remoteId, hello);
     if (!this.deps.links.isCurrent(link) || !this.deps.lifecycle.active || link.ready) return;
+    if (this.deps.removal.isRemoved(link.remoteId)) {
+      this.deps.log.info(`${link.remoteId} was removed from the meeting; its link is closed`);
+      return link.close();
+    }
     if (seq === null) {
       this.deps.log.warn(`${link.remoteId} said hello with a key no roster or admission of ours names; link closed`);
       return link.close();
@@ -334,11 +349,25 @@ export class Membership {
     return true;
   }
 
+  /** Resolves once the rosters we are signing are out (a removal then follows the roster naming its target). */
+  rosterSent(): Promise<void> {
+    return this.rosterWork;
+  }
+
+  /** The host removed `id` (a removal verified or signed by us): it is out, its link closed once our relay left. */
+  expel(id: string): void {
+    const link = this.deps.links.get(id);
+    this.deps.links.forget(id);
+    if (link) void link.flush(REMOVED_FLUSH_MS).then(() => link.close());
+    this.removeMember(id, "removed", null);
+  }
+
   private removeMember(id: string, reason: ParticipantLeftReason, successor: string | null): void {
     if (reason === "left") this.deps.links.forget(id);
     const member = this.deps.roster.remove(id);
     this.deps.log.debug(`${id} is gone (${reason})`);
-    if (id === this.tokenHolder) this.heirLeft = reason === "left";
+    // An heir that is alive (left, or removed) knows the anchor token: it must stop working.
+    if (id === this.tokenHolder) this.heirLeft = reason === "left" || reason === "removed";
     this.keys.delete(id);
     this.deps.presence.forget(id);
     this.deps.deliveries.forget(id);

@@ -9,9 +9,11 @@ import type { JsonValue } from "./protocol.js";
 import type { Member } from "./roster.js";
 
 /** Why a remote participant is no longer in the meeting. */
-export type ParticipantLeftReason = "left" | "connection-lost" | "protocol-violation";
+export type ParticipantLeftReason = "left" | "connection-lost" | "protocol-violation" | "removed";
 /** Why the local participant is no longer in the meeting. */
-export type MeetingLeftReason = "left" | "ended" | "connection-lost";
+export type MeetingLeftReason = "left" | "ended" | "connection-lost" | "removed";
+/** The host's answer to a newcomer in its waiting room. */
+export type EntryDecision = "allowed" | "denied";
 
 export interface MeshConfig {
   meetingId: string;
@@ -24,6 +26,10 @@ export interface MeshConfig {
   linkTimeout: number;
   /** How long a silent member stays in the meeting (reconnecting) before it counts as gone. */
   reconnectTimeout: number;
+  /** As host: newcomers wait for allow()/deny() (see waiting-room.ts). */
+  waitingRoom: boolean;
+  /** As a newcomer told to wait: how long join() waits for the host's decision. */
+  waitingRoomTimeout: number;
   /** The meeting password, if any (see Scope). */
   password?: string;
 }
@@ -52,6 +58,12 @@ export type MeshEvents = {
   /** A reconnecting member is heard from again. */
   "member-reconnected": Member;
   "host-changed": { hostId: string };
+  /** As host with a waiting room: a newcomer knocks; one of allow()/deny() decides (the first call counts). */
+  "entry-requested": { id: string; name: string; allow(): void; deny(): void };
+  /** The host decided on a newcomer at its waiting room (as host: our own decision; as newcomer: ours). */
+  "entry-responded": { id: string; decision: EntryDecision };
+  /** A member says how loud its microphone was over the last second. */
+  "member-voice": { id: string; level: number };
   /** App data; `topic` for a meeting.pubSub message (null for meeting.send()). */
   "member-message": { member: Member; payload: JsonValue; direct: boolean; topic: string | null };
   /** The mesh is over for us; it has already released everything. */

@@ -17,6 +17,7 @@ import { silentLogger, type Logger } from "./log.js";
 import { MediaRouter, type MeshMediaSource } from "./media-router.js";
 import { Membership } from "./membership.js";
 import { Presence } from "./presence.js";
+import { Removal } from "./removal.js";
 import type { MeetingLeftReason, MeshConfig, MeshEnv, MeshEvents, MeshShared } from "./mesh-types.js";
 import { parseSignal, type JsonValue } from "./protocol.js";
 import { Cancelled, OpQueue } from "./queue.js";
@@ -48,6 +49,7 @@ export class Mesh {
   private readonly links: LinkTable;
   private readonly anchor: AnchorRole;
   private readonly farewell: Farewell;
+  private readonly removal: Removal;
   private readonly keyring: Keyring;
   private readonly chain: HostChain;
   private readonly scope: Scope;
@@ -136,6 +138,11 @@ export class Mesh {
       lost: () => {
         if (this.lifecycle.inMeeting) this.membership.elect();
       },
+      door: {
+        banned: (id) => this.removal.isRemoved(id),
+        requested: (request) => this.events.emit("entry-requested", request),
+        responded: (id, decision) => this.events.emit("entry-responded", { id, decision }),
+      },
     });
     this.farewell = new Farewell({
       selfId: config.participantId,
@@ -148,6 +155,18 @@ export class Mesh {
       refused: (error) => this.events.emit("error", error),
       ended: (linger) => this.close("ended", linger),
     });
+    this.removal = new Removal({
+      selfId: config.participantId,
+      timers: this.timers,
+      log: this.log,
+      keyring: this.keyring,
+      chain: this.chain,
+      links: this.links,
+      active,
+      removed: (id) => this.membership.expel(id),
+      expelled: (linger) => this.close("removed", linger),
+      refused: (error) => this.events.emit("error", error),
+    });
     this.membership = new Membership({
       selfId: config.participantId,
       timers: this.timers,
@@ -158,6 +177,7 @@ export class Mesh {
       anchor: this.anchor,
       keyring: this.keyring,
       farewell: this.farewell,
+      removal: this.removal,
       router: this.router,
       presence: this.presence,
       deliveries: this.deliveries,
@@ -213,6 +233,22 @@ export class Mesh {
     return this.chain.hostId === this.id || this.roster.alone;
   }
 
+  /** True when we are host by a roster we signed: only then may we remove someone. */
+  get signedHost(): boolean {
+    return this.chain.hostId === this.id;
+  }
+
+  /**
+   * As host: removes `id` from the meeting (a signed removal every member checks and relays). The
+   * caller has checked that we are host and `id` is a member. Throws `unknown-participant`.
+   */
+  async remove(id: string): Promise<void> {
+    // A member who just arrived may not be in a roster we signed yet: that roster goes first, so that
+    // every receiver knows the key the removal names.
+    await this.membership.rosterSent();
+    await this.removal.remove(id);
+  }
+
   /** Registers at the broker, becomes host or knocks on the host, and links to every member. */
   join(): Promise<void> {
     if (this.lifecycle.is("idle")) this.lifecycle.to("joining");
@@ -251,6 +287,7 @@ export class Mesh {
       links: this.links,
       membership: this.membership,
       lifecycle: this.lifecycle,
+      responded: (decision) => this.events.emit("entry-responded", { id: this.id, decision }),
       registered: (self) => {
         this.self = self;
         this.listenToSelf(self);
@@ -308,6 +345,9 @@ export class Mesh {
       return this.log.debug(`unusable broker message from ${src} dropped`);
     }
     if (message.t === "welcome") return this.anchor.onWelcome(src, message);
+    if (message.t === "waiting" || message.t === "denied") {
+      return void this.anchor.onEntryReply(src, message).catch((e: unknown) => this.log.error("an answer at the door failed", e));
+    }
     const from = this.scope.participantOf(src);
     if (from === null || from === this.id) {
       this.links.countDropped(src);
@@ -379,6 +419,16 @@ export class Mesh {
         this.close(reason);
       }
     });
+  }
+
+  /** Tells every member how loud our microphone was over the last second (see call-monitor.ts). */
+  sendVoice(level: number): void {
+    this.links.broadcast({ v: 1, t: "voice", level: Math.min(1, Math.max(0, level)) });
+  }
+
+  /** WebRTC statistics of our current link to `id`; null without one. */
+  linkStats(id: string): Promise<RTCStatsReport | null> {
+    return this.links.get(id)?.stats() ?? Promise.resolve(null);
   }
 
   /** Local media changed: every link sends `media.track(kind)` now, and every member hears the new state. */

@@ -101,6 +101,13 @@ export type LinkMessage =
   | { v: 1; t: "end"; nonce: string; hostId: string | null; time: number | null; sig: string | null }
   | { v: 1; t: "end-ack"; nonce: string }
   /**
+   * The host removes `target` (whose roster key is `targetKey`) from the meeting. Signed by the host over
+   * (meeting, host, target, target key, nonce, time): every receiver checks it against the roster's host
+   * key, relays it on its other links, and obeys it; the target leaves with `removed`. Unsigned ones do
+   * not parse (there is nothing to report that a malformed message would not already count).
+   */
+  | { v: 1; t: "remove"; nonce: string; hostId: string; target: string; targetKey: string; time: number; sig: string }
+  /**
    * App data from `meeting.send()`; `direct` when it was sent to this participant only. `n` numbers the
    * sender's app messages to this receiver, so that what is resent after a link heals is delivered once.
    * With `topic`, a `meeting.pubSub` message (payload checked by pubsub.ts), numbered with the rest.
@@ -114,7 +121,9 @@ export type LinkMessage =
    * has sent any), which is how the receiver tells a camera track from a share track: both are video.
    * A sender that predates screen share leaves them out (share off, ids null).
    */
-  | { v: 1; t: "media"; mic: boolean; cam: boolean; share: boolean; cs: string | null; ss: string | null };
+  | { v: 1; t: "media"; mic: boolean; cam: boolean; share: boolean; cs: string | null; ss: string | null }
+  /** How loud the sender's own microphone was over the last second (0..1, RMS), for the active speaker. */
+  | { v: 1; t: "voice"; level: number };
 
 /** What `meeting.send()` carries: anything JSON can encode. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -146,6 +155,16 @@ export type SignalMessage =
       members: { id: string; seq: number }[];
       mac: string | null;
     }
+  /**
+   * Anchor -> newcomer: the host has a waiting room and has been asked; knock again (the knock keeps the
+   * request alive) until a welcome or a denial comes. `mac`: with a meeting password, the anchor's proof.
+   */
+  | { mm: 1; t: "waiting"; nonce: string; mac: string | null }
+  /**
+   * Anchor -> newcomer: the host denied entry. `sig` is the host's signature of the denial, checkable
+   * against the host key in `roster` (signed by that host), as a welcome's admission is.
+   */
+  | { mm: 1; t: "denied"; nonce: string; roster: SignedRoster; sig: string; mac: string | null }
   /** Participant -> participant: WebRTC signaling for one link instance; offers carry the sender's admission. */
   | { mm: 1; t: "signal"; link: string; data: SignalData; admission: AdmissionProof | null };
 
@@ -220,6 +239,12 @@ export function parseLink(raw: unknown): LinkMessage | null {
       if (!isStr(nonce, MAX_TOKEN) || nonce.length === 0) return null;
       return { v: 1, t: "end-ack", nonce };
     }
+    case "remove": {
+      const { nonce, hostId, target, targetKey, time, sig } = m;
+      if (!isNonce(nonce) || !isStr(hostId, MAX_TOKEN) || !isStr(target, MAX_TOKEN) || target.length === 0) return null;
+      if (!isKey(targetKey) || !isSeq(time) || !isSig(sig)) return null;
+      return { v: 1, t: "remove", nonce, hostId, target, targetKey, time, sig };
+    }
     case "app": {
       const { direct, n, topic } = m;
       if (typeof direct !== "boolean" || !isSeq(n) || !("payload" in m)) return null;
@@ -231,6 +256,10 @@ export function parseLink(raw: unknown): LinkMessage | null {
     case "ack": {
       const { n } = m;
       return isSeq(n) ? { v: 1, t: "ack", n } : null;
+    }
+    case "voice": {
+      const { level } = m;
+      return typeof level === "number" && level >= 0 && level <= 1 ? { v: 1, t: "voice", level } : null;
     }
     case "media": {
       const { mic, cam } = m;
@@ -332,6 +361,19 @@ export function parseSignal(payload: unknown): SignalMessage | null {
         clean.push({ id: entry["id"], seq: entry["seq"] });
       }
       return { mm: 1, t: "welcome", nonce, hostId, seq, sig, roster, members: clean, mac };
+    }
+    case "waiting": {
+      const { nonce } = payload;
+      const mac = payload["mac"] ?? null;
+      if (!isNonce(nonce) || !(mac === null || isMac(mac))) return null;
+      return { mm: 1, t: "waiting", nonce, mac };
+    }
+    case "denied": {
+      const { nonce, sig } = payload;
+      const mac = payload["mac"] ?? null;
+      const roster = parseRoster(payload["roster"]);
+      if (roster === null || !isNonce(nonce) || !isSig(sig) || !(mac === null || isMac(mac))) return null;
+      return { mm: 1, t: "denied", nonce, roster, sig, mac };
     }
     case "signal": {
       const { link } = payload;

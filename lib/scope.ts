@@ -57,3 +57,13 @@ export function knockStatement(from: string, nonce: string, key: string): string
 export function welcomeStatement(to: string, nonce: string, seq: number, sig: string, rosterSig: string): string {
   return JSON.stringify(["meshmeet/welcome/1", to, nonce, seq, sig, rosterSig]);
 }
+
+/** What a waiting reply's HMAC covers. */
+export function waitingStatement(to: string, nonce: string): string {
+  return JSON.stringify(["meshmeet/waiting/1", to, nonce]);
+}
+
+/** What a denial's HMAC covers. */
+export function deniedStatement(to: string, nonce: string, sig: string, rosterSig: string): string {
+  return JSON.stringify(["meshmeet/denied/1", to, nonce, sig, rosterSig]);
+}

@@ -65,6 +65,11 @@ export function simplePeerTransports(iceServers: RTCIceServer[], log: Logger = s
       streamIds() {
         return { cs: outStream?.id ?? null, ss: shareStream?.id ?? null };
       },
+      getStats() {
+        // simple-peer keeps its RTCPeerConnection private and offers only a legacy callback getStats.
+        const pc = (peer as unknown as { _pc?: RTCPeerConnection | null })._pc;
+        return pc ? pc.getStats() : Promise.reject(new Error("no connection"));
+      },
       setTrack(kind, track) {
         if ((peer as unknown as { destroyed?: boolean }).destroyed) return;
         const entry = senders.get(kind);

@@ -2,7 +2,7 @@
 // simple-peer (no Meeting), and sends whatever it likes. Bundled to dist/e2e/hostile.js (window.Hostile).
 import { Peer } from "peerjs";
 import SimplePeer from "simple-peer/simplepeer.min.js";
-import { createSigningKey, endStatement, rosterStatement, type SigningKey } from "../../lib/crypto.js";
+import { createSigningKey, endStatement, removalStatement, rosterStatement, type SigningKey } from "../../lib/crypto.js";
 import { anchorBrokerId, participantBrokerId, participantFromBrokerId } from "../../lib/ids.js";
 
 interface Options {
@@ -168,6 +168,47 @@ class Hostile {
     return ends;
   }
 
+  /** The signed removal an honest host sent, if it received one. */
+  capturedRemove(): string | null {
+    return this.received.find((text) => text.includes('"t":"remove"')) ?? null;
+  }
+
+  /** `id`'s key in the latest signed roster it received (so that a forgery fails on its signature alone). */
+  private rosterKey(id: string): string {
+    for (const text of [...this.received].reverse()) {
+      const m = JSON.parse(text) as { t?: string; roster?: { members?: { id: string; key: string }[] } };
+      const key = (m.t === "roster" || m.t === "hello") && m.roster?.members?.find((x) => x.id === id)?.key;
+      if (key) return key;
+    }
+    return "B".repeat(87);
+  }
+
+  /**
+   * Removals of `target` it forges: signed with its own key as the host, as itself host, of the host
+   * itself, a stale one, a zero signature, and a replay of a real host's removal from an earlier meeting.
+   */
+  async forgedRemoves(target: string, replay: string | null): Promise<string[]> {
+    const { meetingId, participantId } = this.options!;
+    const host = this.hostId ?? "p0";
+    const now = Date.now();
+    const nonce = (): string => `forged${Math.random().toString(36).slice(2, 12)}`;
+    const signed = async (hostId: string, who: string, time: number): Promise<string> => {
+      const n = nonce();
+      const key = this.rosterKey(who);
+      const sig = await this.key!.sign(removalStatement(meetingId, hostId, who, key, n, time));
+      return JSON.stringify({ v: 1, t: "remove", nonce: n, hostId, target: who, targetKey: key, time, sig });
+    };
+    const removes = [
+      await signed(host, target, now),
+      await signed(participantId, target, now),
+      await signed(host, host, now),
+      await signed(host, target, now - 10 * 60_000),
+      JSON.stringify({ v: 1, t: "remove", nonce: nonce(), hostId: host, target, targetKey: this.rosterKey(target), time: now, sig: "A".repeat(86) }),
+    ];
+    if (replay) removes.push(replay);
+    return removes;
+  }
+
   /**
    * Well-formed messages with hostile content, for every message type: they parse, and must change
    * nothing (no one may leave, no host may change, nothing may be thrown).
@@ -206,6 +247,7 @@ class Hostile {
       () => JSON.stringify([1, 2, 3]),
       () => "x".repeat(40_000),
       () => JSON.stringify({ v: 1, t: "anchor", token: "bad token!" }),
+      () => JSON.stringify({ v: 1, t: "remove", nonce: "x", hostId: "p0", target: { id: "p1" }, time: "now", sig: 1 }),
     ];
     return variants[i % variants.length]!();
   }

@@ -561,7 +561,10 @@ describe("frozen hosts and the anchor token", () => {
     await within("erin's join", erin.join(), 9000);
     await scene.settled("erin to be in everyone's meeting", () => meshComplete([...rest, erin]));
     assert.equal(erin.hostId, "bob");
-    assert.equal(scene.net.broker.ownerOf(scene.anchorId), "bob", "bob holds the anchor");
+    // Bob re-registers the anchor under a fresh token after taking it from frozen alice; erin, knocking
+    // all along, may take it in that moment, found a meeting of her own and be invited in: then bob
+    // claims it a moment after she gave it up.
+    await scene.settled("bob to hold the anchor", () => scene.net.broker.ownerOf(scene.anchorId) === "bob");
     assert.equal(scene.net.broker.takeovers, 1);
   });
 

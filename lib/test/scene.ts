@@ -34,6 +34,10 @@ const EVENT_TYPES = [
   "stream-enabled",
   "stream-disabled",
   "presenter-changed",
+  "connection-quality-changed",
+  "speaker-changed",
+  "entry-requested",
+  "entry-responded",
 ] as const satisfies readonly (keyof MeetingEvents)[];
 
 // Fails to compile when MeetingEvents gains an event the list above does not record.
@@ -96,6 +100,8 @@ export class Scene {
       name: participantId,
       ...FAST,
       linkTimeout: 2000,
+      waitingRoom: false,
+      waitingRoomTimeout: 60_000,
       ...extra,
     };
     const mesh = new subject.Mesh(config, this.net.env(owner));

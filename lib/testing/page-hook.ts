@@ -81,6 +81,9 @@ export function installPageHook(): void {
     "participant-reconnected", "host-changed",
     "meeting-state-changed", "message", "error", "stream-enabled", "stream-disabled",
     "presenter-changed",
+    // Recording these makes the page measure its links once a second (getStats), as an app that shows
+    // quality or the active speaker does.
+    "connection-quality-changed", "speaker-changed",
   ];
   const uncaught: string[] = [];
   addEventListener("error", (e) => uncaught.push(String(e.message)));
