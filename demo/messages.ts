@@ -53,6 +53,9 @@ const WORDS: Record<MeshErrorCode, (error: ErrorLike, page: PageContext) => stri
     "A chat message could not be delivered to someone whose connection is recovering. They may not see it: send it again later.",
   "links-failed": () =>
     "The meeting was found, but no direct connection to anyone in it came up. A VPN or firewall may block calls: try another network.",
+  "unknown-device": () => "That camera or microphone isn't there any more. Pick another one (it may have been unplugged).",
+  "not-supported": () => "This browser can't do that (screen sharing or permission checks). Try a current Chrome, Edge or Firefox.",
+  "screen-share-busy": () => "Someone else is sharing their screen. Only one person can share at a time: ask them to stop first.",
   "entry-denied": () => `The host did not let you in. ${NEW_MEETING}`,
   "entry-timeout": () => "The host did not answer your request to join. Try again in a moment, or ask them to let you in.",
   "unauthorized-remove": () => "Someone who isn't the host tried to remove a participant. It was ignored.",

@@ -28,6 +28,12 @@
  * - `links-failed`: `join()` reached the meeting's host through the broker, but no direct link to anyone in it
  *   came up (a network that needs a TURN server in `iceServers`, or a firewall that drops WebRTC).
  * - `join-cancelled`: `leave()` was called while `join()` was still running; the join stopped and released everything.
+ * - `unknown-device`: a camera or microphone id (changeWebcam, changeMic, createCameraVideoTrack, ...) names no
+ *   device this browser has now.
+ * - `not-supported`: the browser lacks what the call needs (e.g. `checkPermissions()` without the Permissions
+ *   API, `enableScreenShare()` without getDisplayMedia).
+ * - `screen-share-busy`: `enableScreenShare()` while someone else presents (one presenter at a time), or our
+ *   share was stopped because another participant's started at the same moment and won.
  * - `internal`: something failed inside meshmeet that should not have (a bug); `cause` has the original error.
  */
 export type MeshErrorCode =
@@ -53,6 +59,9 @@ export type MeshErrorCode =
   | "join-cancelled"
   | "backlog-full"
   | "links-failed"
+  | "unknown-device"
+  | "not-supported"
+  | "screen-share-busy"
   | "internal";
 
 /** The one error type meshmeet throws, rejects with, or emits through the `error` event. */

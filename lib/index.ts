@@ -22,5 +22,38 @@ export type { Logger, LogLevel } from "./log.js";
 export type { ConnectionQuality } from "./call-stats.js";
 export type { PublishOptions, PubSubApi, PubSubHandler, PubSubMessage } from "./pubsub.js";
 export type { ParticipantEvents, ParticipantMedia, Stream, StreamKind } from "./media.js";
+export {
+  Constants,
+  checkPermissions,
+  createCameraVideoTrack,
+  createMicrophoneAudioTrack,
+  getCameras,
+  getDevices,
+  getMicrophones,
+  getPlaybackDevices,
+  off,
+  on,
+  requestPermission,
+} from "./devices.js";
+export type {
+  CameraDeviceInfo,
+  CameraVideoTrackOptions,
+  DeviceInfo,
+  MicrophoneAudioTrackOptions,
+  MicrophoneDeviceInfo,
+  Permission,
+  PlaybackDeviceInfo,
+  SdkEvents,
+} from "./devices.js";
+export { createScreenShareVideoTrack } from "./screen-share.js";
+export type { ScreenShareEncoderConfig, ScreenShareVideoTrackOptions } from "./screen-share.js";
+export type {
+  CameraEncoderConfig,
+  FacingMode,
+  MaxResolution,
+  MicrophoneEncoderConfig,
+  NoiseConfig,
+  OptimizationMode,
+} from "./capture.js";
 export { MeshError, isMeshError } from "./errors.js";
 export type { MeshErrorCode } from "./errors.js";

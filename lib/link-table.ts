@@ -40,7 +40,7 @@ export interface LinkTableDeps {
   silent(link: Link): void;
   /** Something arrived again on a link that had gone silent. */
   heard(link: Link): void;
-  track(link: Link, track: MediaStreamTrack): void;
+  track(link: Link, track: MediaStreamTrack, streamId: string | null): void;
   /** A link was created (before its first offer): the place to attach media. */
   created(link: Link): void;
   /** Whether an offer from `id` may open a link (a roster member, or a newcomer with a valid admission). */
@@ -139,8 +139,8 @@ export class LinkTable {
         heard: (l) => {
           if (this.isCurrent(l)) this.deps.heard(l);
         },
-        track: (l, track) => {
-          if (this.isCurrent(l)) this.deps.track(l, track);
+        track: (l, track, streamId) => {
+          if (this.isCurrent(l)) this.deps.track(l, track, streamId);
         },
       },
       () => this.deps.timers.now(),

@@ -16,9 +16,11 @@ export interface LinkTransport {
    * Media (optional: transports without media, such as unit-test fakes, leave these out). Makes `track`
    * what this link sends of its kind; null sends nothing of that kind (see media.ts).
    */
-  setTrack?(kind: "audio" | "video", track: MediaStreamTrack | null): void;
-  /** A remote track arrived. */
-  onTrack?: ((track: MediaStreamTrack) => void) | null;
+  setTrack?(kind: "audio" | "video" | "share", track: MediaStreamTrack | null): void;
+  /** Ids of the MediaStreams our camera (`cs`) and share (`ss`) ride in on this link; null before they were sent. */
+  streamIds?(): { cs: string | null; ss: string | null };
+  /** A remote track arrived, in the remote MediaStream `streamId` (null: none was named). */
+  onTrack?: ((track: MediaStreamTrack, streamId: string | null) => void) | null;
   /** The connection's WebRTC statistics (optional: fakes have none). */
   getStats?(): Promise<RTCStatsReport>;
 }
@@ -36,8 +38,8 @@ export interface LinkHandlers {
   closed(link: Link): void;
   /** Something arrived on a link that had gone silent. */
   heard?(link: Link): void;
-  /** A remote media track arrived on this link. */
-  track?(link: Link, track: MediaStreamTrack): void;
+  /** A remote media track arrived on this link, in the remote MediaStream `streamId`. */
+  track?(link: Link, track: MediaStreamTrack, streamId: string | null): void;
 }
 
 // Per-link rate limit (token bucket): far above what an app, pings and renegotiation need, far
@@ -99,8 +101,8 @@ export class Link {
       else handlers.message(this, message);
     };
     transport.onClose = () => this.close();
-    transport.onTrack = (track) => {
-      if (this.state !== "closed") handlers.track?.(this, track);
+    transport.onTrack = (track, streamId) => {
+      if (this.state !== "closed") handlers.track?.(this, track, streamId);
     };
   }
 
@@ -115,8 +117,13 @@ export class Link {
   }
 
   /** Media: what this link sends of `kind` (null: nothing). */
-  setTrack(kind: "audio" | "video", track: MediaStreamTrack | null): void {
+  setTrack(kind: "audio" | "video" | "share", track: MediaStreamTrack | null): void {
     if (this.state !== "closed") this.transport.setTrack?.(kind, track);
+  }
+
+  /** Ids of the MediaStreams our camera and share ride in on this link (see LinkTransport.streamIds). */
+  streamIds(): { cs: string | null; ss: string | null } {
+    return this.transport.streamIds?.() ?? { cs: null, ss: null };
   }
 
   signal(data: SignalData): void {

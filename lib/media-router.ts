@@ -4,11 +4,15 @@ import type { Link } from "./link.js";
 import type { LinkTable } from "./link-table.js";
 import type { LinkMessage } from "./protocol.js";
 
+type Kind = "audio" | "video" | "share";
+const KINDS: readonly Kind[] = ["audio", "video", "share"];
+
 /** What the local participant sends (see media.ts). */
 export interface MeshMediaSource {
-  track(kind: "audio" | "video"): MediaStreamTrack | null;
+  track(kind: Kind): MediaStreamTrack | null;
   readonly micOn: boolean;
   readonly camOn: boolean;
+  readonly shareOn: boolean;
 }
 
 export class MediaRouter {
@@ -19,27 +23,36 @@ export class MediaRouter {
 
   /** A new link: its tracks ride in the first offer (no renegotiation for a newcomer's media). */
   attach(link: Link): void {
-    for (const kind of ["audio", "video"] as const) {
+    for (const kind of KINDS) {
       const track = this.source?.track(kind) ?? null;
       if (track) link.setTrack(kind, track);
     }
   }
 
-  /** A link opened and said hello: what we send now; nothing said means both off. */
+  /** A link opened and said hello: what we send now; nothing said means all off. */
   greet(link: Link): void {
-    if (this.source?.micOn || this.source?.camOn) link.send(this.message());
+    if (this.source?.micOn || this.source?.camOn || this.source?.shareOn) link.send(this.message(link));
   }
 
   /** Local media changed: every link sends `source.track(kind)` now, and every member hears the new state. */
-  changed(kind: "audio" | "video"): void {
+  changed(kind: Kind): void {
     const links = this.links()?.all() ?? [];
     const track = this.source?.track(kind) ?? null;
     for (const link of links) link.setTrack(kind, track);
-    const message = this.message();
-    for (const link of links) link.send(message);
+    // Per link: the stream ids are that link's own.
+    for (const link of links) link.send(this.message(link));
   }
 
-  private message(): LinkMessage {
-    return { v: 1, t: "media", mic: this.source?.micOn ?? false, cam: this.source?.camOn ?? false };
+  private message(link: Link): LinkMessage {
+    const { cs, ss } = link.streamIds();
+    return {
+      v: 1,
+      t: "media",
+      mic: this.source?.micOn ?? false,
+      cam: this.source?.camOn ?? false,
+      share: this.source?.shareOn ?? false,
+      cs,
+      ss,
+    };
   }
 }

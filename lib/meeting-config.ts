@@ -1,9 +1,11 @@
 // The options of initMeeting(): their types, defaults and checks. Bad options throw here, before
 // anything is created or sent.
 import type { BrokerOptions } from "./broker.js";
+import { MAX_RESOLUTIONS, type MaxResolution } from "./capture.js";
 import { MeshError } from "./errors.js";
 import { checkId, randomId } from "./ids.js";
 import { leveled, type Logger, type LogLevel } from "./log.js";
+import type { LocalMediaOptions } from "./media.js";
 import type { MeshConfig } from "./mesh.js";
 
 /** Options of {@link initMeeting}. */
@@ -63,12 +65,23 @@ export interface MeetingConfig {
    * the meeting id can neither find, squat nor flood the meeting, nor pass for its host (see README, Security).
    */
   password?: string;
+  /**
+   * The app's own camera track (VideoSDK's option: e.g. from `createCameraVideoTrack()`), sent instead of
+   * opening the camera the first time the camera turns on (`webcamEnabled`, or `enableWebcam()`). The
+   * meeting owns it from then on: disabling the camera, switching it and leaving stop it.
+   */
+  customCameraVideoTrack?: MediaStream;
+  /** The app's own microphone track (e.g. from `createMicrophoneAudioTrack()`); as customCameraVideoTrack. */
+  customMicrophoneAudioTrack?: MediaStream;
+  /** Caps the camera's capture size: `sd` (640×480) or `hd` (1280×720, and asks for it); default 640×360 ideal. */
+  maxResolution?: MaxResolution;
 }
 
 /** The options after defaults and checks. */
 export interface ResolvedConfig {
   mesh: MeshConfig;
   wants: { mic: boolean; cam: boolean };
+  media: LocalMediaOptions;
   iceServers: RTCIceServer[] | undefined;
   broker: BrokerOptions;
   log: Logger;
@@ -126,6 +139,7 @@ export function resolveConfig(config: MeetingConfig): ResolvedConfig {
       throw new MeshError("invalid-argument", `${option} must be true or false`);
     }
   }
+  const media = mediaOptions(config);
   const { password } = config;
   if (password !== undefined && (typeof password !== "string" || password.length === 0 || password.length > 256)) {
     throw new MeshError("invalid-argument", "password must be a string of 1-256 characters");
@@ -145,8 +159,27 @@ export function resolveConfig(config: MeetingConfig): ResolvedConfig {
       ...(password === undefined ? {} : { password }),
     },
     wants: { mic: config.micEnabled === true, cam: config.webcamEnabled === true },
+    media,
     iceServers: config.iceServers,
     broker: config.broker ?? {},
     log: logger(config, participantId),
   };
+}
+
+// The custom tracks (a MediaStream with a live track of the right kind each) and maxResolution.
+function mediaOptions(config: MeetingConfig): LocalMediaOptions {
+  const { maxResolution } = config;
+  if (maxResolution !== undefined && !MAX_RESOLUTIONS.includes(maxResolution)) {
+    throw new MeshError("invalid-argument", `maxResolution must be one of ${MAX_RESOLUTIONS.join(", ")}`);
+  }
+  const customTracks: NonNullable<LocalMediaOptions["customTracks"]> = {};
+  for (const [option, kind] of [["customCameraVideoTrack", "video"], ["customMicrophoneAudioTrack", "audio"]] as const) {
+    const stream: unknown = config[option];
+    if (stream === undefined) continue;
+    const ok = typeof stream === "object" && stream !== null && typeof (stream as MediaStream).getTracks === "function";
+    const track = ok ? (stream as MediaStream).getTracks().find((t) => t.kind === kind && t.readyState === "live") : undefined;
+    if (!track) throw new MeshError("invalid-argument", `${option} must be a MediaStream with a live ${kind} track`);
+    customTracks[kind] = track;
+  }
+  return { maxResolution, customTracks };
 }

@@ -118,4 +118,9 @@ export type MeetingEvents = {
   "speaker-changed": { activeSpeakerId: string | null };
   /** A participant's stream stopped (also emitted on the participant itself). */
   "stream-disabled": { participant: Participant; stream: Stream };
+  /**
+   * Who presents (shares a screen) changed: the presenter's participant id, or null when nobody shares
+   * (VideoSDK's event, with its bare id). One presenter at a time (see `enableScreenShare()`).
+   */
+  "presenter-changed": string | null;
 };

@@ -9,8 +9,10 @@ import type { Logger } from "./log.js";
 import { resolveConfig, type MeetingConfig } from "./meeting-config.js";
 import type { ConnectionState, MeetingEvents, Participant } from "./meeting-events.js";
 import { Mesh, type MeetingLeftReason, type MeshConfig, type MeshEnv, type ParticipantLeftReason } from "./mesh.js";
-import { LocalMedia, ParticipantStreams, RemoteMedia, STREAM_KINDS, type StreamChange, type StreamKind } from "./media.js";
+import { getCameras, getMicrophones, type CameraDeviceInfo, type MicrophoneDeviceInfo } from "./devices.js";
+import { LocalMedia, ParticipantStreams, RemoteMedia, STREAM_KINDS, type DeviceKind, type StreamChange, type StreamKind } from "./media.js";
 import { MAX_APP_PAYLOAD, type JsonValue } from "./protocol.js";
+import { captureScreen, choosePresenter, shareTrackOf } from "./screen-share.js";
 import { PubSub, type PubSubApi } from "./pubsub.js";
 import { CallMonitor } from "./call-monitor.js";
 import type { ConnectionQuality } from "./call-stats.js";
@@ -51,7 +53,7 @@ export class Meeting {
   private readonly monitor: CallMonitor;
   private speakerId: string | null = null;
   private readonly local: ParticipantRecord;
-  private readonly media = new LocalMedia();
+  private readonly media: LocalMedia;
   private readonly remoteMedia = new RemoteMedia();
   private readonly wants: { mic: boolean; cam: boolean };
   private readonly remote = new Map<string, ParticipantRecord>();
@@ -63,6 +65,7 @@ export class Meeting {
   // One mesh per join attempt, so a failed join can simply be retried.
   private mesh: Mesh | null = null;
   private leaving: Promise<void> | null = null;
+  private presenter: string | null = null;
 
   /** Use {@link initMeeting}. Throws `invalid-id` / `invalid-argument`. */
   constructor(config: MeetingConfig);
@@ -79,6 +82,9 @@ export class Meeting {
     this.localParticipant = this.local = new ParticipantRecord(resolved.mesh.participantId, resolved.mesh.name, true, () =>
       Promise.reject(new MeshError("invalid-argument", "remove() removes a remote participant; to go yourself, use leave()")),
     );
+    this.media = new LocalMedia(undefined, resolved.media);
+    // The browser's own "Stop sharing" button ends the track: the share stops for everyone.
+    this.media.onShareEnded = () => this.localMediaChanged("share");
     this.monitor = new CallMonitor({
       selfId: this.local.id,
       remoteIds: () => [...this.remote.keys()],
@@ -130,6 +136,11 @@ export class Meeting {
   /** The current host's participant id; null before join() resolved. */
   get hostId(): string | null {
     return this.lifecycle.is("idle", "joining") ? null : (this.mesh?.hostId ?? null);
+  }
+
+  /** The participant sharing a screen now (VideoSDK's `activePresenterId`); null when nobody does. */
+  get activePresenterId(): string | null {
+    return this.presenter;
   }
 
   get isHost(): boolean {
@@ -286,9 +297,14 @@ export class Meeting {
     mesh.sendApp(JSON.parse(encoded) as JsonValue, to ?? null, encoded.length);
   }
 
-  /** Turns the microphone on (asking for it if we have none). Rejects with `not-joined` or `media-unavailable`. */
-  async unmuteMic(): Promise<void> {
+  /**
+   * Turns the microphone on (asking for it if we have none), or sends `customAudioTrack` (a MediaStream
+   * with an audio track, as VideoSDK's unmuteMic takes) instead. Rejects with `not-joined`,
+   * `invalid-argument` or `media-unavailable`.
+   */
+  async unmuteMic(customAudioTrack?: MediaStream): Promise<void> {
     this.mustBeIn("unmuteMic");
+    if (customAudioTrack !== undefined) return this.changeMic(customAudioTrack);
     await this.media.unmuteMic();
     this.localMediaChanged("audio");
   }
@@ -300,9 +316,20 @@ export class Meeting {
     this.localMediaChanged("audio");
   }
 
-  /** Turns the camera on. Rejects with `not-joined` or `media-unavailable`. */
-  async enableWebcam(): Promise<void> {
+  /** Mutes a microphone that is on, else unmutes it (VideoSDK's toggleMic). Rejects like unmuteMic(). */
+  async toggleMic(customAudioTrack?: MediaStream): Promise<void> {
+    this.mustBeIn("toggleMic");
+    if (this.local.micOn) this.muteMic();
+    else await this.unmuteMic(customAudioTrack);
+  }
+
+  /**
+   * Turns the camera on, or sends `customVideoTrack` (a MediaStream with a video track, e.g. from
+   * createCameraVideoTrack()) instead. Rejects with `not-joined`, `invalid-argument` or `media-unavailable`.
+   */
+  async enableWebcam(customVideoTrack?: MediaStream): Promise<void> {
     this.mustBeIn("enableWebcam");
+    if (customVideoTrack !== undefined) return this.changeWebcam(customVideoTrack);
     await this.media.enableWebcam();
     this.localMediaChanged("video");
   }
@@ -312,6 +339,112 @@ export class Meeting {
     this.mustBeIn("disableWebcam");
     this.media.disableWebcam();
     this.localMediaChanged("video");
+  }
+
+  /** Disables a camera that is on, else enables it (VideoSDK's toggleWebcam). Rejects like enableWebcam(). */
+  async toggleWebcam(customVideoTrack?: MediaStream): Promise<void> {
+    this.mustBeIn("toggleWebcam");
+    if (this.local.webcamOn) this.disableWebcam();
+    else await this.enableWebcam(customVideoTrack);
+  }
+
+  /** The cameras (VideoSDK's getWebcams(); the shape of getCameras()). Works in any state. */
+  getWebcams(): Promise<CameraDeviceInfo[]> {
+    return getCameras();
+  }
+
+  /** The microphones (VideoSDK's getMics(); the shape of getMicrophones()). Works in any state. */
+  getMics(): Promise<MicrophoneDeviceInfo[]> {
+    return getMicrophones();
+  }
+
+  /**
+   * Switches the camera mid-call (VideoSDK's changeWebcam): to the camera `deviceId`, or to the app's own
+   * MediaStream. Every link swaps the track it sends (RTCRtpSender.replaceTrack: no renegotiation, the
+   * others keep the same receiving track and see no event); our own `video` stream is replaced
+   * (`stream-disabled` then `stream-enabled` on localParticipant). A camera that is off stays off and opens
+   * that device when it turns on; a MediaStream turns it on. Rejects with `not-joined`, `invalid-argument`,
+   * `unknown-device` or `media-unavailable`, changing nothing.
+   */
+  async changeWebcam(deviceIdOrStream: string | MediaStream): Promise<void> {
+    await this.changeDevice("changeWebcam", "video", deviceIdOrStream);
+  }
+
+  /** Switches the microphone mid-call (VideoSDK's changeMic), as changeWebcam; a muted microphone stays muted. */
+  async changeMic(deviceIdOrStream: string | MediaStream): Promise<void> {
+    await this.changeDevice("changeMic", "audio", deviceIdOrStream);
+  }
+
+  /**
+   * Shares the screen (VideoSDK's enableScreenShare): asks the browser for a screen, window or tab, or
+   * sends `customTrack` (a MediaStream with a video track) instead. Everyone gets a `share` stream and
+   * `presenter-changed` with our id. One presenter at a time: while someone else presents it rejects with
+   * `screen-share-busy`; two shares started at the same moment are settled the same way everywhere (the
+   * participant whose id sorts first keeps it; the other stops, with an `error` event `screen-share-busy`).
+   * The browser's own "Stop sharing" button stops it for everyone. Rejects with `not-joined`,
+   * `invalid-argument`, `media-unavailable` (refused or cancelled) or `not-supported`. Already sharing, it
+   * does nothing, or with `customTrack` sends that track instead.
+   */
+  async enableScreenShare(customTrack?: MediaStream): Promise<void> {
+    this.mustBeIn("enableScreenShare");
+    const custom = customTrack === undefined ? null : shareTrackOf(customTrack);
+    // Already sharing: nothing to ask the browser again (an app's own track replaces ours, below).
+    if (this.media.shareOn && !custom) return;
+    this.mustBeFree();
+    const track = custom ?? (await captureScreen());
+    // The prompt can take long: still in, and still nobody else presenting?
+    try {
+      this.mustBeIn("enableScreenShare");
+      this.mustBeFree();
+    } catch (error) {
+      if (!custom) track.stop();
+      throw error;
+    }
+    this.media.setShare(track);
+    this.localMediaChanged("share");
+  }
+
+  /** Stops sharing the screen (VideoSDK's disableScreenShare); nothing when we do not share. Throws `not-joined`. */
+  disableScreenShare(): void {
+    this.mustBeIn("disableScreenShare");
+    if (!this.media.shareOn) return;
+    this.media.setShare(null);
+    this.localMediaChanged("share");
+  }
+
+  /** Stops our share if we share, else starts one (VideoSDK's toggleScreenShare). Rejects like enableScreenShare(). */
+  async toggleScreenShare(customTrack?: MediaStream): Promise<void> {
+    this.mustBeIn("toggleScreenShare");
+    if (this.media.shareOn) this.disableScreenShare();
+    else await this.enableScreenShare(customTrack);
+  }
+
+  private mustBeFree(): void {
+    if (this.presenter !== null && this.presenter !== this.local.id) {
+      throw new MeshError("screen-share-busy", `${this.presenter} is presenting; one presenter at a time`, { participantId: this.presenter });
+    }
+  }
+
+  private async changeDevice(method: string, kind: DeviceKind, source: unknown): Promise<void> {
+    this.mustBeIn(method);
+    let changed: boolean;
+    if (typeof source === "string") {
+      if (source.length === 0) throw new MeshError("invalid-argument", `${method}() takes a deviceId or a MediaStream`);
+      const known = kind === "video" ? await getCameras() : await getMicrophones();
+      // Ids are hidden ("") before any permission: then only opening the device can tell.
+      if (known.some((d) => d.deviceId !== "") && !known.some((d) => d.deviceId === source)) {
+        throw new MeshError("unknown-device", `${method}(): no ${kind === "video" ? "camera" : "microphone"} ${JSON.stringify(source)}`);
+      }
+      changed = await this.media.change(kind, source);
+    } else {
+      const stream = source as Partial<MediaStream> | null;
+      const track = typeof stream?.getTracks === "function" ? stream.getTracks().find((t) => t.kind === kind && t.readyState === "live") : undefined;
+      if (!track) throw new MeshError("invalid-argument", `${method}() takes a deviceId or a MediaStream with a live ${kind} track`);
+      this.mustBeIn(method);
+      changed = await this.media.change(kind, track);
+    }
+    // We may have left while the device opened: change() then stopped the new track.
+    if (changed && this.lifecycle.inMeeting) this.localMediaChanged(kind);
   }
 
   // participant.remove(): the host's signed removal. Checked here, so that a refusal sends nothing.
@@ -348,6 +481,23 @@ export class Meeting {
 
   private emitStreams(participant: ParticipantRecord, changes: StreamChange[]): void {
     for (const [type, stream] of changes) this.emit(type, { participant, stream });
+    if (changes.some(([, stream]) => stream.kind === "share")) this.updatePresenter();
+  }
+
+  // The presenter follows the share streams (ours and everyone's), by the rule of screen-share.ts.
+  private updatePresenter(): void {
+    const sharing = [this.local, ...this.remote.values()].filter((p) => p.screenShareOn).map((p) => p.id);
+    const presenter = choosePresenter(sharing);
+    if (this.media.shareOn && presenter !== this.local.id) {
+      // Someone else's share started at the same moment as ours and won: ours stops (which comes back here).
+      this.media.setShare(null);
+      this.localMediaChanged("share");
+      this.emit("error", new MeshError("screen-share-busy", `${presenter} started presenting at the same moment; our share stopped`, presenter ? { participantId: presenter } : undefined));
+      return;
+    }
+    if (presenter === this.presenter) return;
+    this.presenter = presenter;
+    this.emit("presenter-changed", presenter);
   }
 
   // A remote participant's streams follow what it says it sends and what has arrived.
@@ -385,13 +535,13 @@ export class Meeting {
       if (!this.lifecycle.is("joining") && this.isHost) this.topics.handTo(member.id);
       this.syncRemote(member.id);
     });
-    events.on("member-track", ({ id, track }) => {
-      this.remoteMedia.track(id, track);
+    events.on("member-track", ({ id, track, streamId }) => {
+      this.remoteMedia.track(id, track, streamId);
       this.syncRemote(id);
     });
     events.on("member-voice", ({ id, level }) => this.monitor.heard(id, level));
-    events.on("member-media", ({ id, mic, cam }) => {
-      this.remoteMedia.state(id, mic, cam);
+    events.on("member-media", ({ id, ...said }) => {
+      this.remoteMedia.state(id, said);
       this.syncRemote(id);
     });
     events.on("member-left", ({ member, reason }) => {

@@ -105,7 +105,14 @@ export class Membership {
       case "ping":
         return;
       case "media":
-        return void this.deps.events.emit("member-media", { id: link.remoteId, mic: message.mic, cam: message.cam });
+        return void this.deps.events.emit("member-media", {
+          id: link.remoteId,
+          mic: message.mic,
+          cam: message.cam,
+          share: message.share,
+          cs: message.cs,
+          ss: message.ss,
+        });
       case "voice":
         return void this.deps.events.emit("member-voice", { id: link.remoteId, level: message.level });
       case "anchor":

@@ -70,6 +70,6 @@ export type MeshEvents = {
   closed: { reason: MeetingLeftReason };
   error: MeshError;
   /** Media (see media.ts): a remote track arrived over `id`'s link; `id` says what it sends now. */
-  "member-track": { id: string; track: MediaStreamTrack };
-  "member-media": { id: string; mic: boolean; cam: boolean };
+  "member-track": { id: string; track: MediaStreamTrack; streamId: string | null };
+  "member-media": { id: string; mic: boolean; cam: boolean; share: boolean; cs: string | null; ss: string | null };
 };

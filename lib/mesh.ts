@@ -91,7 +91,7 @@ export class Mesh {
         doubt: (link) => this.membership.onLinkDoubt(link),
         silent: (link) => this.membership.onLinkSilent(link),
         heard: (link) => this.membership.onLinkHeard(link),
-        track: (link, track) => this.events.emit("member-track", { id: link.remoteId, track }),
+        track: (link, track, streamId) => this.events.emit("member-track", { id: link.remoteId, track, streamId }),
         created: (link) => this.router.attach(link),
         mayLink: (id, admission) => this.membership.mayLink(id, admission),
         ownAdmission: () => this.membership.ownAdmission,
@@ -421,7 +421,6 @@ export class Mesh {
     });
   }
 
-  /** Local media changed: every link sends `media.track(kind)` now, and every member hears the new state. */
   /** Tells every member how loud our microphone was over the last second (see call-monitor.ts). */
   sendVoice(level: number): void {
     this.links.broadcast({ v: 1, t: "voice", level: Math.min(1, Math.max(0, level)) });
@@ -432,7 +431,8 @@ export class Mesh {
     return this.links.get(id)?.stats() ?? Promise.resolve(null);
   }
 
-  mediaChanged(kind: "audio" | "video"): void {
+  /** Local media changed: every link sends `media.track(kind)` now, and every member hears the new state. */
+  mediaChanged(kind: "audio" | "video" | "share"): void {
     this.router.changed(kind);
   }
 

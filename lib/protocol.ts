@@ -115,8 +115,13 @@ export type LinkMessage =
   | { v: 1; t: "app"; n: number; direct: boolean; payload: JsonValue; topic?: string }
   /** The receiver has every app message of ours up to `n` (see deliveries.ts). */
   | { v: 1; t: "ack"; n: number }
-  /** What the sender sends now: microphone and camera on or off (see media.ts). */
-  | { v: 1; t: "media"; mic: boolean; cam: boolean }
+  /**
+   * What the sender sends now: microphone, camera and screen share on or off (see media.ts). `cs` and
+   * `ss` are the ids of the MediaStreams its camera and its share ride in on this link (null before it
+   * has sent any), which is how the receiver tells a camera track from a share track: both are video.
+   * A sender that predates screen share leaves them out (share off, ids null).
+   */
+  | { v: 1; t: "media"; mic: boolean; cam: boolean; share: boolean; cs: string | null; ss: string | null }
   /** How loud the sender's own microphone was over the last second (0..1, RMS), for the active speaker. */
   | { v: 1; t: "voice"; level: number };
 
@@ -258,8 +263,12 @@ export function parseLink(raw: unknown): LinkMessage | null {
     }
     case "media": {
       const { mic, cam } = m;
-      if (typeof mic !== "boolean" || typeof cam !== "boolean") return null;
-      return { v: 1, t: "media", mic, cam };
+      const share = m["share"] ?? false;
+      const cs = m["cs"] ?? null;
+      const ss = m["ss"] ?? null;
+      if (typeof mic !== "boolean" || typeof cam !== "boolean" || typeof share !== "boolean") return null;
+      if (!(cs === null || isStr(cs, MAX_TOKEN)) || !(ss === null || isStr(ss, MAX_TOKEN))) return null;
+      return { v: 1, t: "media", mic, cam, share, cs, ss };
     }
     default:
       return null;

@@ -7,7 +7,7 @@ import type { SignalData } from "./protocol.js";
 
 const decoder = new TextDecoder();
 
-type Kind = "audio" | "video";
+type Kind = "audio" | "video" | "share";
 
 /**
  * Creates simple-peer links: one RTCPeerConnection with one reliable, ordered data channel, and media
@@ -16,15 +16,19 @@ type Kind = "audio" | "video";
  * see Mesh.sendSignal). Every later change swaps the sender's track with RTCRtpSender.replaceTrack
  * (null sends nothing): no renegotiation, so toggles are instant and never disturb the data channel or
  * the other kind, and the remote keeps one receiving track per kind. removeTrack + renegotiation would
- * cost a round trip per toggle and end the remote track each time.
+ * cost a round trip per toggle and end the remote track each time. The screen share is a second video
+ * sender in a MediaStream of its own, whose id (with the camera's) the media link message names, so the
+ * remote can tell the two video tracks apart.
  */
 export function simplePeerTransports(iceServers: RTCIceServer[], log: Logger = silentLogger): CreateTransport {
   return (initiator) => {
     const peer = new SimplePeer({ initiator, trickle: true, config: { iceServers } });
-    // The stream our tracks are sent in (its id travels in the SDP, so the remote gets both kinds in one).
+    // The streams our tracks are sent in (their ids travel in the SDP): camera and microphone in one,
+    // the screen share in another. Made with the first track of each.
     let outStream: MediaStream | null = null;
+    let shareStream: MediaStream | null = null;
     // Per kind: the track the sender was added with (simple-peer's key for it) and the sender itself.
-    const senders = new Map<Kind, { key: MediaStreamTrack; sender: RTCRtpSender | null; current: MediaStreamTrack | null }>();
+    const senders = new Map<Kind, { key: MediaStreamTrack; stream: MediaStream; sender: RTCRtpSender | null; current: MediaStreamTrack | null }>();
     const transport: LinkTransport = {
       onSignal: null,
       onOpen: null,
@@ -58,6 +62,9 @@ export function simplePeerTransports(iceServers: RTCIceServer[], log: Logger = s
         peer.destroy();
       },
       onTrack: null,
+      streamIds() {
+        return { cs: outStream?.id ?? null, ss: shareStream?.id ?? null };
+      },
       getStats() {
         // simple-peer keeps its RTCPeerConnection private and offers only a legacy callback getStats.
         const pc = (peer as unknown as { _pc?: RTCPeerConnection | null })._pc;
@@ -73,13 +80,13 @@ export function simplePeerTransports(iceServers: RTCIceServer[], log: Logger = s
             // Straight to the sender, so a failure (e.g. the connection closed meanwhile) is caught here;
             // simple-peer's own replaceTrack leaves its promise unhandled.
             if (entry.sender) void entry.sender.replaceTrack(track).catch((error: unknown) => log.debug("replaceTrack failed", error));
-            else peer.replaceTrack(entry.key, track as MediaStreamTrack, outStream as MediaStream);
+            else peer.replaceTrack(entry.key, track as MediaStreamTrack, entry.stream);
           } else if (track) {
-            outStream ??= new MediaStream();
-            peer.addTrack(track, outStream);
+            const stream = kind === "share" ? (shareStream ??= new MediaStream()) : (outStream ??= new MediaStream());
+            peer.addTrack(track, stream);
             // simple-peer keeps its senders by track and stream; it has no public getter for them.
             const map = (peer as unknown as { _senderMap?: Map<MediaStreamTrack, Map<MediaStream, RTCRtpSender>> })._senderMap;
-            senders.set(kind, { key: track, sender: map?.get(track)?.get(outStream) ?? null, current: track });
+            senders.set(kind, { key: track, stream, sender: map?.get(track)?.get(stream) ?? null, current: track });
           }
         } catch (error) {
           // A link being torn down: its media no longer matters.
@@ -87,7 +94,7 @@ export function simplePeerTransports(iceServers: RTCIceServer[], log: Logger = s
         }
       },
     };
-    peer.on("track", (track: MediaStreamTrack) => transport.onTrack?.(track));
+    peer.on("track", (track: MediaStreamTrack, stream: MediaStream | undefined) => transport.onTrack?.(track, stream?.id ?? null));
     peer.on("signal", (data: SimplePeer.SignalData) => transport.onSignal?.(data as unknown as SignalData));
     peer.on("connect", () => transport.onOpen?.());
     peer.on("data", (chunk: string | Uint8Array) =>

@@ -2,7 +2,7 @@
 // events, what a remote participant shows, and local devices through a fake getUserMedia.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { LocalMedia, ParticipantStreams, RemoteMedia } from "../media.js";
+import { LocalMedia, ParticipantStreams, RemoteMedia, type RemoteMediaState } from "../media.js";
 import { parseLink } from "../protocol.js";
 
 class FakeTrack extends EventTarget {
@@ -27,7 +27,13 @@ const track = (kind: "audio" | "video", id: string): MediaStreamTrack => new Fak
 
 describe("media link message", () => {
   test("parses { t: media, mic, cam } and drops wrong types", () => {
-    assert.deepEqual(parseLink(JSON.stringify({ v: 1, t: "media", mic: true, cam: false })), { v: 1, t: "media", mic: true, cam: false });
+    // A sender that predates screen share: share off, no stream ids.
+    assert.deepEqual(parseLink(JSON.stringify({ v: 1, t: "media", mic: true, cam: false })), { v: 1, t: "media", mic: true, cam: false, share: false, cs: null, ss: null });
+    const full = { v: 1, t: "media", mic: false, cam: true, share: true, cs: "cam-stream", ss: "share-stream" };
+    assert.deepEqual(parseLink(JSON.stringify(full)), full);
+    assert.equal(parseLink(JSON.stringify({ ...full, share: "yes" })), null);
+    assert.equal(parseLink(JSON.stringify({ ...full, ss: 7 })), null);
+    assert.equal(parseLink(JSON.stringify({ ...full, cs: "x".repeat(129) })), null);
     assert.equal(parseLink(JSON.stringify({ v: 1, t: "media", mic: "yes", cam: false })), null);
     assert.equal(parseLink(JSON.stringify({ v: 1, t: "media", mic: true })), null);
   });
@@ -71,16 +77,18 @@ describe("ParticipantStreams", () => {
   });
 });
 
+const said = (s: Partial<RemoteMediaState>): RemoteMediaState => ({ mic: false, cam: false, share: false, cs: null, ss: null, ...s });
+
 describe("RemoteMedia", () => {
   test("a stream shows once the sender says it is on and its track has arrived, in either order", () => {
     const r = new RemoteMedia();
     const video = track("video", "rv");
     r.track("bob", video);
     assert.equal(r.wanted("bob", "video"), null);
-    r.state("bob", false, true);
+    r.state("bob", said({ cam: true }));
     assert.equal(r.wanted("bob", "video"), video);
     assert.equal(r.wanted("bob", "audio"), null);
-    r.state("ann", true, false);
+    r.state("ann", said({ mic: true }));
     assert.equal(r.wanted("ann", "audio"), null);
     const audio = track("audio", "ra");
     r.track("ann", audio);

@@ -33,6 +33,7 @@ const EVENT_TYPES = [
   "error",
   "stream-enabled",
   "stream-disabled",
+  "presenter-changed",
   "connection-quality-changed",
   "speaker-changed",
   "entry-requested",

@@ -80,6 +80,7 @@ export function installPageHook(): void {
     "meeting-joined", "meeting-left", "participant-joined", "participant-left", "participant-reconnecting",
     "participant-reconnected", "host-changed",
     "meeting-state-changed", "message", "error", "stream-enabled", "stream-disabled",
+    "presenter-changed",
     // Recording these makes the page measure its links once a second (getStats), as an app that shows
     // quality or the active speaker does.
     "connection-quality-changed", "speaker-changed",

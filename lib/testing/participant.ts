@@ -55,7 +55,8 @@ export class MeshTestError extends Error {
 
 /** Meeting methods a test can call in the page. */
 export type MeetingMethod =
-  | "join" | "leave" | "end" | "send" | "muteMic" | "unmuteMic" | "enableWebcam" | "disableWebcam";
+  | "join" | "leave" | "end" | "send" | "muteMic" | "unmuteMic" | "enableWebcam" | "disableWebcam"
+  | "toggleMic" | "toggleWebcam" | "changeWebcam" | "changeMic" | "enableScreenShare" | "disableScreenShare" | "toggleScreenShare";
 
 /** The outcome of a Meeting method called in the page. */
 export interface CallResult {
