@@ -8,6 +8,7 @@ import { byId, el, showOnly, withCommands } from "./dom.js";
 import { EventLog } from "./event-log.js";
 import { describeError, describeMediaErrors, type ErrorLike, type PageContext } from "./messages.js";
 import { Notice } from "./notice.js";
+import { DevicePicker } from "./device-picker.js";
 import { EntryRequests } from "./entry-requests.js";
 import { hostLabel, renderRoster } from "./roster.js";
 import { Stage } from "./tiles.js";
@@ -43,6 +44,7 @@ const ui = {
   joinWaitingRoom: byId<HTMLInputElement>("join-waiting-room"),
   toggleMic: byId<HTMLButtonElement>("toggle-mic"),
   toggleCam: byId<HTMLButtonElement>("toggle-cam"),
+  toggleShare: byId<HTMLButtonElement>("toggle-share"),
   joinError: byId("join-error"),
   meetingIdLabel: byId("meeting-id-label"),
   copyLink: byId<HTMLButtonElement>("copy-link"),
@@ -65,6 +67,9 @@ const ui = {
 
 const stage = new Stage(byId("tiles"));
 const entryRequests = new EntryRequests(byId("entry-requests"), byId("entry-list"));
+const devicePicker = new DevicePicker(byId<HTMLSelectElement>("camera-select"), byId<HTMLSelectElement>("mic-select"), (error) =>
+  notice.show(humanText(error)),
+);
 // Chat rides meeting.pubSub on this topic, persisted: whoever joins later gets the conversation so far.
 const CHAT_TOPIC = "CHAT";
 const log = new EventLog(byId("event-log"), byId("event-log-count"));
@@ -234,6 +239,14 @@ function updateMediaButtons(m: Meeting): void {
   ui.toggleCam.querySelector(".toggle-label")!.textContent = webcamOn ? "Stop video" : "Start video";
   ui.toggleCam.title = webcamOn ? "Turn your camera off" : "Turn your camera on";
   ui.toggleCam.disabled = !active;
+  const sharing = m.localParticipant.screenShareOn;
+  ui.toggleShare.setAttribute("aria-pressed", String(sharing));
+  ui.toggleShare.classList.toggle("sharing", sharing);
+  ui.toggleShare.querySelector(".toggle-label")!.textContent = sharing ? "Stop share" : "Share";
+  ui.toggleShare.title = sharing ? "Stop sharing your screen" : "Share your screen with everyone";
+  // Browsers without screen capture (phones) get no button; while someone else presents, it waits.
+  ui.toggleShare.hidden = !navigator.mediaDevices?.getDisplayMedia;
+  ui.toggleShare.disabled = !active || (m.activePresenterId !== null && !sharing);
 }
 
 function renderMeeting(m: Meeting): void {
@@ -310,7 +323,12 @@ function wireMeeting(m: Meeting): void {
     setStatus(state);
     if (!views.meeting.hidden && state !== "left") renderMeeting(m);
   });
+  m.on("presenter-changed", (presenterId) => {
+    log.add("presenter-changed", presenterId ?? "nobody");
+    if (isCurrent() && !views.meeting.hidden) renderMeeting(m);
+  });
   m.on("meeting-joined", ({ meetingId, hostId }) => {
+    if (isCurrent()) devicePicker.attach(m);
     const host = hostId === m.localParticipant.id ? "you" : hostLabel(m);
     log.add("meeting-joined", `${meetingId}, host: ${host} (${hostId}), ${m.participants.size} already here`, "good");
   });
@@ -373,6 +391,7 @@ function wireMeeting(m: Meeting): void {
   });
   m.on("stream-enabled", ({ participant, stream }) => {
     log.add("stream-enabled", `${participant.local ? "you" : nameOf(participant)}: ${stream.kind}`);
+    if (participant.local && isCurrent()) void devicePicker.refresh();
     if (isCurrent() && !views.meeting.hidden) renderMeeting(m);
   });
   m.on("stream-disabled", ({ participant, stream }) => {
@@ -391,6 +410,7 @@ function wireMeeting(m: Meeting): void {
     chat.setEnabled(false);
     stage.clear();
     entryRequests.clear();
+    devicePicker.detach();
     enterLeftView(reason, m.meetingId);
   });
 }
@@ -499,6 +519,19 @@ async function toggleMedia(kind: "mic" | "cam"): Promise<void> {
   if (m === meeting && inMeeting(m)) renderMeeting(m);
 }
 
+async function toggleShare(): Promise<void> {
+  const m = meeting;
+  if (!m || !inMeeting(m)) return;
+  try {
+    await m.toggleScreenShare();
+  } catch (error) {
+    // Closing the browser's picker is a choice, not a failure.
+    if (errorParts(error).message.includes("NotAllowedError")) log.add("screen share", "not started: the picker was closed");
+    else notice.show(humanText(error));
+  }
+  if (m === meeting && inMeeting(m)) renderMeeting(m);
+}
+
 function sendChat(text: string): void {
   const m = meeting;
   if (!m) throw new Error("You are not in a meeting.");
@@ -560,6 +593,7 @@ function bindControls(): void {
   ui.leaveButton.addEventListener("click", () => void leave());
   ui.toggleMic.addEventListener("click", () => void toggleMedia("mic"));
   ui.toggleCam.addEventListener("click", () => void toggleMedia("cam"));
+  ui.toggleShare.addEventListener("click", () => void toggleShare());
   ui.endButton.addEventListener("click", () => void end());
   ui.rejoinButton.addEventListener("click", () => {
     const meetingId = ui.rejoinButton.dataset.meetingId ?? ui.meetingIdInput.value.trim();

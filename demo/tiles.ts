@@ -63,6 +63,7 @@ interface Tile {
 
 export class Stage {
   private readonly tiles = new Map<string, Tile>();
+  private readonly shares = new Map<string, Tile>();
 
   constructor(private readonly root: HTMLElement) {}
 
@@ -87,19 +88,57 @@ export class Stage {
       tile.root.dataset.speaking = String(p.id === meeting.activeSpeakerId);
       ordered.push(tile.root);
     }
+    for (const [id, tile] of this.shares) {
+      if (present.has(id)) continue;
+      this.drop(tile);
+      this.shares.delete(id);
+    }
+    // A shared screen gets a tile of its own, first: it is what people look at.
+    for (const p of people) {
+      const share = streamOf(p, "share")?.track ?? null;
+      let tile = this.shares.get(p.id);
+      if (!share) {
+        if (tile) this.drop(tile);
+        this.shares.delete(p.id);
+        continue;
+      }
+      if (!tile) {
+        tile = this.createShare(p);
+        this.shares.set(p.id, tile);
+      }
+      if (tile.videoTrack !== share) {
+        tile.videoTrack = share;
+        tile.video.srcObject = new MediaStream([share]);
+        void tile.video.play().catch(() => undefined);
+      }
+      ordered.unshift(tile.root);
+    }
     // Reorder only when needed: moving a playing <video> in the DOM pauses it in some browsers.
     const current = [...this.root.children];
     if (current.length !== ordered.length || ordered.some((node, i) => current[i] !== node)) {
       this.root.replaceChildren(...ordered);
     }
-    this.root.dataset.count = String(people.length);
+    this.root.dataset.count = String(ordered.length);
   }
 
   /** Drops every tile and stops playing (the tracks themselves belong to the library). */
   clear(): void {
-    for (const tile of this.tiles.values()) this.drop(tile);
+    for (const tile of [...this.tiles.values(), ...this.shares.values()]) this.drop(tile);
     this.tiles.clear();
+    this.shares.clear();
     this.root.replaceChildren();
+  }
+
+  private createShare(p: Participant): Tile {
+    const video = el("video", { className: "tile-video", testid: "share-video" });
+    video.autoplay = true;
+    video.playsInline = true;
+    video.muted = true;
+    const tags = el("div", { className: "tile-tags" });
+    const caption = el("figcaption", { className: "tile-caption" }, el("span", { className: "tile-name", text: p.local ? "Your screen" : `${p.displayName}'s screen` }));
+    const avatar = el("span", { className: "avatar avatar-large" });
+    const root = el("figure", { className: "tile tile-share", testid: "share-tile", attrs: { "data-participant-id": p.id } }, video, tags, caption);
+    return { root, video, audio: null, avatar, tags, caption, videoTrack: null, audioTrack: null };
   }
 
   private create(p: Participant): Tile {

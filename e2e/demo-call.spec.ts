@@ -72,6 +72,34 @@ test("waiting room, chat history, active speaker, connection quality and Remove,
   await ada.page.screenshot({ path: test.info().outputPath("host-view.png") });
   await test.info().attach("host-view", { path: test.info().outputPath("host-view.png"), contentType: "image/png" });
 
+  // Grace shares her screen (Chromium's fake screen): a screen tile plays on Ada's page; Ada cannot
+  // share over her; Grace stops, and the tile goes.
+  await grace.page.getByTestId("toggle-share").click();
+  await expect(grace.page.getByTestId("toggle-share")).toHaveAttribute("aria-pressed", "true", { timeout: 10_000 });
+  await ada.page.waitForFunction(
+    (id) => {
+      const video = document.querySelector<HTMLVideoElement>(`[data-testid=share-tile][data-participant-id="${id}"] video`);
+      return !!video && video.videoWidth > 0;
+    },
+    grace.id,
+    { timeout: 15_000, polling: 100 },
+  );
+  await expect(ada.page.getByTestId("toggle-share")).toBeDisabled();
+  await ada.page.screenshot({ path: test.info().outputPath("screen-share.png") });
+  await test.info().attach("screen-share", { path: test.info().outputPath("screen-share.png"), contentType: "image/png" });
+  await grace.page.getByTestId("toggle-share").click();
+  await expect(ada.page.getByTestId("share-tile")).toHaveCount(0, { timeout: 10_000 });
+  await expect(ada.page.getByTestId("toggle-share")).toBeEnabled();
+
+  // The device pickers list the fake devices, the ones in use selected.
+  await grace.page.getByTestId("devices-panel").locator("summary").click();
+  for (const id of ["camera-select", "mic-select"]) {
+    await expect(grace.page.getByTestId(id)).toBeVisible();
+    const select = grace.page.getByTestId(id);
+    await expect(select.locator("option")).not.toHaveCount(0);
+    expect(await select.inputValue()).not.toBe("");
+  }
+
   // Only the host has Remove; it takes Grace out, and she is told so.
   await expect(grace.page.getByTestId("remove-participant")).toHaveCount(0);
   await ada.page.locator(`[data-testid=participant][data-participant-id="${grace.id}"]`).getByTestId("remove-participant").click();
