@@ -1,6 +1,7 @@
 // Leaving and ending: goodbyes (naming the next host, with a signed handover), terminates (signed by
 // the host, checked by every receiver, relayed), and their acknowledgements.
 import { BoundedSet } from "./bounded-set.js";
+import { Refusals } from "./refusals.js";
 import type { Timers } from "./clock.js";
 import { MeshError } from "./errors.js";
 import { Acks } from "./handshake.js";
@@ -37,16 +38,11 @@ const END_WAIT_MS = 1000;
 const END_RESEND_MS = 200;
 // Nonces of ends obeyed or refused, remembered to report and obey each once; bounded against floods.
 const REMEMBERED_ENDS = 1024;
-// Refused ends reported per sender at most this often; more from one sender than REFUSED_ENDS_CUT_OFF
-// (an honest member relays a few at most) and its link is closed as a protocol violation.
-const REFUSAL_REPORT_EVERY_MS = 5000;
-const REFUSED_ENDS_CUT_OFF = 20;
 
 export class Farewell {
   private readonly acks: Acks;
   private readonly obeyed = new BoundedSet<string>(REMEMBERED_ENDS);
-  private readonly refusedEnds = new BoundedSet<string>(REMEMBERED_ENDS);
-  private readonly refusals = new Map<string, { count: number; reportedAt: number }>();
+  private readonly refusals = new Refusals();
 
   constructor(private readonly deps: FarewellDeps) {
     this.acks = new Acks(deps.timers);
@@ -127,23 +123,15 @@ export class Farewell {
   private refuse(link: Link, nonce: string, why: string): void {
     const from = link.remoteId;
     // An end is resent until acknowledged, and relayed by several: each one counts once.
-    const key = `${from}/${nonce}`;
-    if (this.refusedEnds.has(key)) return;
-    this.refusedEnds.add(key);
+    const verdict = this.refusals.refuse(from, nonce, this.deps.timers.now());
+    if (verdict === "repeat") return;
     this.deps.log.warn(`ignored an end from ${from}: ${why}`);
-    const now = this.deps.timers.now();
-    const seen = this.refusals.get(from) ?? { count: 0, reportedAt: -Infinity };
-    seen.count++;
-    this.refusals.set(from, seen);
-    if (seen.count > REFUSED_ENDS_CUT_OFF) {
-      this.deps.log.warn(`disconnecting ${from}: ${seen.count} refused ends`);
+    if (verdict === "disconnect") {
+      this.deps.log.warn(`disconnecting ${from}: too many refused ends`);
       return link.close(true);
     }
-    // Told to the app, but not once per forged end: one report per sender per interval.
-    if (now - seen.reportedAt < REFUSAL_REPORT_EVERY_MS) return;
-    seen.reportedAt = now;
-    this.deps.refused(
-      new MeshError("unauthorized-terminate", `ignored an end of the meeting from ${from}: ${why}`, { participantId: from }),
-    );
+    if (verdict === "report") {
+      this.deps.refused(new MeshError("unauthorized-terminate", `ignored an end of the meeting from ${from}: ${why}`, { participantId: from }));
+    }
   }
 }

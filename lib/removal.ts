@@ -3,6 +3,7 @@
 // roster, relayed on its other links (so that it reaches a member whose link to the host is down), and
 // obeyed. Removed ids are refused from then on: their knocks (if we are or become host), offers and hellos.
 import { BoundedSet } from "./bounded-set.js";
+import { Refusals } from "./refusals.js";
 import type { Timers } from "./clock.js";
 import { MeshError } from "./errors.js";
 import type { HostChain } from "./host-chain.js";
@@ -34,18 +35,13 @@ export interface RemovalDeps {
 
 // Nonces of removals handled (each is obeyed and relayed once) and removed ids; bounded against floods.
 const REMEMBERED = 1024;
-// Refused removals: reported per sender at most this often; past the cut-off (an honest member relays
-// a handful at most), the sender's link is closed as a protocol violation.
-const REFUSAL_REPORT_EVERY_MS = 5000;
-const REFUSED_CUT_OFF = 20;
 // How long a relay may take to leave before the link it goes on is closed.
 const RELAY_FLUSH_MS = 200;
 
 export class Removal {
   private readonly handled = new BoundedSet<string>(REMEMBERED);
   private readonly out = new BoundedSet<string>(REMEMBERED);
-  private readonly refusedKeys = new BoundedSet<string>(REMEMBERED);
-  private readonly refusals = new Map<string, { count: number; reportedAt: number }>();
+  private readonly refusals = new Refusals();
 
   constructor(private readonly deps: RemovalDeps) {}
 
@@ -97,20 +93,15 @@ export class Removal {
 
   private refuse(link: Link, nonce: string, why: string): void {
     const from = link.remoteId;
-    const key = `${from}/${nonce}`;
-    if (this.refusedKeys.has(key)) return;
-    this.refusedKeys.add(key);
+    const verdict = this.refusals.refuse(from, nonce, this.deps.timers.now());
+    if (verdict === "repeat") return;
     this.deps.log.warn(`ignored a removal from ${from}: ${why}`);
-    const now = this.deps.timers.now();
-    const seen = this.refusals.get(from) ?? { count: 0, reportedAt: -Infinity };
-    seen.count++;
-    this.refusals.set(from, seen);
-    if (seen.count > REFUSED_CUT_OFF) {
-      this.deps.log.warn(`disconnecting ${from}: ${seen.count} refused removals`);
+    if (verdict === "disconnect") {
+      this.deps.log.warn(`disconnecting ${from}: too many refused removals`);
       return link.close(true);
     }
-    if (now - seen.reportedAt < REFUSAL_REPORT_EVERY_MS) return;
-    seen.reportedAt = now;
-    this.deps.refused(new MeshError("unauthorized-remove", `ignored a removal from ${from}: ${why}`, { participantId: from }));
+    if (verdict === "report") {
+      this.deps.refused(new MeshError("unauthorized-remove", `ignored a removal from ${from}: ${why}`, { participantId: from }));
+    }
   }
 }
