@@ -15,7 +15,7 @@ test.use({
 /** Ids whose tile in `p`'s page plays video (decoded frames), sorted. */
 async function playing(p: MeshParticipant): Promise<string[]> {
   return p.page.evaluate(() =>
-    [...document.querySelectorAll<HTMLVideoElement>("video")]
+    [...document.querySelectorAll<HTMLVideoElement>("#videos video")]
       .filter((v) => v.videoWidth > 0)
       .map((v) => v.id.slice(2))
       .sort(),
@@ -47,3 +47,40 @@ test("three join one after another: every page shows every participant's video, 
   const states = (await last.events("meeting-state-changed")).map((e) => (e.payload as { state: string }).state);
   expect(states).toEqual(["CONNECTING", "CONNECTED"]);
 });
+
+test.describe("VideoSDK's fuller example app: pre-call screen, the app's own tracks, pubSub chat, screen share", () => {
+  test.use({
+    meshApp: {
+      url: "/e2e/pages/videosdk-example.html",
+      create: async (page, info) => {
+        await page.goto("/e2e/pages/videosdk-example.html");
+        await page.evaluate((options) => (window as unknown as { startApp(o: unknown): Promise<void> }).startApp(options), info);
+      },
+    },
+  });
+
+  test("three join one after another: each page lists devices, sends the tracks it made, and plays everyone; chat and a shared screen reach all", async ({ mesh }) => {
+    const people: MeshParticipant[] = [];
+    for (let i = 0; i < 3; i++) {
+      const p = await mesh.open();
+      await p.waitFor("meeting-joined", {}, { timeout: 15_000 });
+      people.push(p);
+    }
+    await mesh.fullMesh(people, 20_000);
+    const ids = people.map((p) => p.id).sort();
+    for (const p of people) {
+      await expect.poll(() => playing(p), { timeout: 20_000 }).toEqual(ids);
+      // The pre-call screen listed the fake devices (labels: permission was given).
+      const counts = await p.page.evaluate(() => ["cameras", "microphones"].map((id) => document.querySelectorAll(`#${id} option`).length));
+      expect(Math.min(...counts)).toBeGreaterThan(0);
+    }
+    // The late joiner subscribed in meeting-joined, as the example does: chat from the first reaches it.
+    const [first, , last] = people as [MeshParticipant, MeshParticipant, MeshParticipant];
+    await first.page.evaluate(() => (window as unknown as { sendChat(t: string): Promise<void> }).sendChat("hello from the first"));
+    for (const p of people) await expect(p.page.locator(".chat", { hasText: "hello from the first" })).toHaveCount(1);
+    // The first shares its screen: the last plays it.
+    expect(await first.call("enableScreenShare")).toMatchObject({ ok: true });
+    await last.page.waitForFunction(() => (document.getElementById("screen") as HTMLVideoElement).videoWidth > 0, undefined, { timeout: 15_000 });
+  });
+});
+
