@@ -59,6 +59,9 @@ interface Tile {
   caption: HTMLElement;
   videoTrack: MediaStreamTrack | null;
   audioTrack: MediaStreamTrack | null;
+  // What the tags and caption show now: redrawn only when it changes (a tile is rendered again on
+  // every speaker and quality change, and a name element replaced each second helps nobody).
+  shown: string;
 }
 
 export class Stage {
@@ -138,7 +141,7 @@ export class Stage {
     const caption = el("figcaption", { className: "tile-caption" }, el("span", { className: "tile-name", text: p.local ? "Your screen" : `${p.displayName}'s screen` }));
     const avatar = el("span", { className: "avatar avatar-large" });
     const root = el("figure", { className: "tile tile-share", testid: "share-tile", attrs: { "data-participant-id": p.id } }, video, tags, caption);
-    return { root, video, audio: null, avatar, tags, caption, videoTrack: null, audioTrack: null };
+    return { root, video, audio: null, avatar, tags, caption, videoTrack: null, audioTrack: null, shown: "" };
   }
 
   private create(p: Participant): Tile {
@@ -161,7 +164,7 @@ export class Stage {
       tags,
       caption,
     );
-    return { root, video, audio: null, avatar, tags, caption, videoTrack: null, audioTrack: null };
+    return { root, video, audio: null, avatar, tags, caption, videoTrack: null, audioTrack: null, shown: "" };
   }
 
   private update(tile: Tile, p: Participant, isHost: boolean): void {
@@ -187,11 +190,14 @@ export class Stage {
         if (audio) void tile.audio.play().catch(() => undefined);
       }
     }
+    tile.root.classList.toggle("tile-reconnecting", p.reconnecting);
+    const shown = JSON.stringify([p.displayName, p.local, isHost, p.reconnecting, p.micOn, p.webcamOn]);
+    if (shown === tile.shown) return;
+    tile.shown = shown;
     const tags: HTMLElement[] = [];
     if (p.local) tags.push(el("span", { className: "badge badge-you", text: "You" }));
     if (isHost) tags.push(el("span", { className: "badge badge-host", text: "Host", testid: "host-badge" }));
     if (p.reconnecting) tags.push(el("span", { className: "badge badge-reconnecting", text: "Reconnecting", testid: "reconnecting-badge" }));
-    tile.root.classList.toggle("tile-reconnecting", p.reconnecting);
     tile.tags.replaceChildren(...tags);
     tile.caption.replaceChildren(
       el("span", { className: "tile-name", text: p.displayName, testid: "tile-name", attrs: { title: p.displayName } }),

@@ -46,6 +46,7 @@ export type {
   SdkEvents,
 } from "./devices.js";
 export { createScreenShareVideoTrack } from "./screen-share.js";
+export { config } from "./compat.js";
 export type { ScreenShareEncoderConfig, ScreenShareVideoTrackOptions } from "./screen-share.js";
 export type {
   CameraEncoderConfig,
