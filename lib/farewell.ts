@@ -42,10 +42,12 @@ const REMEMBERED_ENDS = 1024;
 export class Farewell {
   private readonly acks: Acks;
   private readonly obeyed = new BoundedSet<string>(REMEMBERED_ENDS);
-  private readonly refusals = new Refusals();
+  private readonly refusals: Refusals;
 
   constructor(private readonly deps: FarewellDeps) {
     this.acks = new Acks(deps.timers);
+    // An end is resent until acknowledged, and relayed by several: each refused one counts once.
+    this.refusals = new Refusals(deps, { code: "unauthorized-terminate", one: "an end", many: "ends", reported: "an end of the meeting" });
   }
 
   /** `link` acknowledged our bye or end, or closed. */
@@ -110,7 +112,7 @@ export class Farewell {
   async onEnd(link: Link, end: End): Promise<void> {
     if (this.obeyed.has(end.nonce)) return;
     const refusal = await this.deps.chain.refuseEnd(end);
-    if (refusal !== null) return this.refuse(link, end.nonce, refusal);
+    if (refusal !== null) return this.refusals.refuse(link, end.nonce, refusal);
     if (!this.deps.active() || this.obeyed.has(end.nonce)) return;
     this.obeyed.add(end.nonce);
     link.send({ v: 1, t: "end-ack", nonce: end.nonce });
@@ -118,20 +120,5 @@ export class Farewell {
     for (const other of this.deps.links.all()) if (other !== link) other.send(end);
     // The meeting is over for us now; the links only linger until the ack and relays are out.
     this.deps.ended(Promise.all(this.deps.links.all().map((l) => l.flush(200))));
-  }
-
-  private refuse(link: Link, nonce: string, why: string): void {
-    const from = link.remoteId;
-    // An end is resent until acknowledged, and relayed by several: each one counts once.
-    const verdict = this.refusals.refuse(from, nonce, this.deps.timers.now());
-    if (verdict === "repeat") return;
-    this.deps.log.warn(`ignored an end from ${from}: ${why}`);
-    if (verdict === "disconnect") {
-      this.deps.log.warn(`disconnecting ${from}: too many refused ends`);
-      return link.close(true);
-    }
-    if (verdict === "report") {
-      this.deps.refused(new MeshError("unauthorized-terminate", `ignored an end of the meeting from ${from}: ${why}`, { participantId: from }));
-    }
   }
 }

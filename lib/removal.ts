@@ -41,9 +41,11 @@ const RELAY_FLUSH_MS = 200;
 export class Removal {
   private readonly handled = new BoundedSet<string>(REMEMBERED);
   private readonly out = new BoundedSet<string>(REMEMBERED);
-  private readonly refusals = new Refusals();
+  private readonly refusals: Refusals;
 
-  constructor(private readonly deps: RemovalDeps) {}
+  constructor(private readonly deps: RemovalDeps) {
+    this.refusals = new Refusals(deps, { code: "unauthorized-remove", one: "a removal", many: "removals", reported: "a removal" });
+  }
 
   /** True when `id` was removed from this meeting (by a removal we verified or signed). */
   isRemoved(id: string): boolean {
@@ -71,7 +73,7 @@ export class Removal {
   async onRemove(link: Link, removal: Remove): Promise<void> {
     if (this.handled.has(removal.nonce)) return;
     const refusal = await this.deps.chain.refuseRemoval(removal);
-    if (refusal !== null) return this.refuse(link, removal.nonce, refusal);
+    if (refusal !== null) return this.refusals.refuse(link, removal.nonce, refusal);
     if (!this.deps.active() || this.handled.has(removal.nonce)) return;
     this.handled.add(removal.nonce);
     // The host's word, but about whom? Bound to a key: one we know under that id that differs is another
@@ -89,19 +91,5 @@ export class Removal {
       return this.deps.expelled(Promise.all(this.deps.links.all().map((l) => l.flush(RELAY_FLUSH_MS))));
     }
     this.deps.removed(removal.target);
-  }
-
-  private refuse(link: Link, nonce: string, why: string): void {
-    const from = link.remoteId;
-    const verdict = this.refusals.refuse(from, nonce, this.deps.timers.now());
-    if (verdict === "repeat") return;
-    this.deps.log.warn(`ignored a removal from ${from}: ${why}`);
-    if (verdict === "disconnect") {
-      this.deps.log.warn(`disconnecting ${from}: too many refused removals`);
-      return link.close(true);
-    }
-    if (verdict === "report") {
-      this.deps.refused(new MeshError("unauthorized-remove", `ignored a removal from ${from}: ${why}`, { participantId: from }));
-    }
   }
 }
