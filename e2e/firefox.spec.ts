@@ -3,8 +3,9 @@
 // each across the two browsers, both ways.
 import type { InboundRtp, PageSnapshot, RecordedEvent } from "meshmeet/testing";
 import { waitForFullMesh, type SnapshotSource } from "meshmeet/testing";
+import type { MeshKit } from "meshmeet/testing";
 import { recordFigure } from "./faults.js";
-import { expect, test } from "./mixed.js";
+import { expect, test, type PuppeteerKit } from "./mixed.js";
 
 /** Anything the kit drives: Playwright's MeshParticipant or a PuppeteerParticipant. */
 interface Someone extends SnapshotSource {
@@ -12,12 +13,32 @@ interface Someone extends SnapshotSource {
   events(type?: string): Promise<RecordedEvent[]>;
   inboundRtp(): Promise<InboundRtp[]>;
   send(payload: unknown): Promise<unknown>;
+  leave(): Promise<unknown>;
+  end(): Promise<unknown>;
 }
 
 // The issue's bound for a closed tab, as for Chromium in faults.spec.ts.
 const CLOSE_WITHIN_MS = 500;
 // How many Firefox tabs the tab-close test closes in one run; each must be reported 'left'.
 const CLOSES = Number(process.env.MESHMEET_FIREFOX_CLOSES ?? 5);
+
+/**
+ * Chromium and Firefox participants joining in turn (p0, f0, p1, f1, ...; f0, p0, ... when Firefox
+ * starts): `count` of them, in one full mesh.
+ */
+async function joinAlternately(mesh: MeshKit, firefox: PuppeteerKit, count: number, first: "chromium" | "firefox" = "chromium"): Promise<Someone[]> {
+  const everyone: Someone[] = [];
+  for (let i = 0; i < count; i++) {
+    if ((i % 2 === 1) === (first === "chromium")) everyone.push(await firefox.join());
+    else {
+      const p = await mesh.open();
+      await p.join();
+      everyone.push(p);
+    }
+  }
+  await waitForFullMesh(everyone);
+  return everyone;
+}
 
 async function expectOneHost(group: Someone[], hostId: string): Promise<void> {
   const snaps: PageSnapshot[] = await Promise.all(group.map((p) => p.snapshot()));
@@ -40,14 +61,8 @@ async function allLeft(group: Someone[], reason: string, since: number): Promise
 }
 
 test("Chromium and Firefox participants form one full mesh with one host", async ({ mesh, firefox }) => {
-  const p0 = await mesh.open();
-  await p0.join();
-  const f0 = await firefox.join();
-  const p1 = await mesh.open();
-  await p1.join();
-  const f1 = await firefox.join();
-  const everyone: Someone[] = [p0, f0, p1, f1];
-  await waitForFullMesh(everyone);
+  const everyone = await joinAlternately(mesh, firefox, 4);
+  const [p0, f0, , f1] = everyone as [Someone, Someone, Someone, Someone];
   await expectOneHost(everyone, "p0");
   // Firefox learns of later joiners through participant-joined, like Chromium does.
   await f0.waitFor("participant-joined", { id: "p1" });
@@ -57,13 +72,7 @@ test("Chromium and Firefox participants form one full mesh with one host", async
 });
 
 test("chat both ways: every message arrives exactly once and in order, Chromium to Firefox and back", async ({ mesh, firefox }) => {
-  const p0 = await mesh.open();
-  await p0.join();
-  const f0 = await firefox.join();
-  const p1 = await mesh.open();
-  await p1.join();
-  const everyone: Someone[] = [p0, f0, p1];
-  await waitForFullMesh(everyone);
+  const everyone = await joinAlternately(mesh, firefox, 3);
   const COUNT = 30;
   // Interleaved senders, no pause between sends.
   for (let seq = 0; seq < COUNT; seq++) for (const sender of everyone) await sender.send({ seq, from: sender.id });
@@ -84,13 +93,7 @@ test("chat both ways: every message arrives exactly once and in order, Chromium 
 });
 
 test("leave: a Firefox leaver and a Chromium leaver are each seen as participant-left 'left', the meeting goes on", async ({ mesh, firefox }) => {
-  const p0 = await mesh.open();
-  await p0.join();
-  const f0 = await firefox.join();
-  const p1 = await mesh.open();
-  await p1.join();
-  const f1 = await firefox.join();
-  await waitForFullMesh([p0, f0, p1, f1]);
+  const [p0, f0, p1, f1] = (await joinAlternately(mesh, firefox, 4)) as [Someone, Someone, Someone, Someone];
 
   let since = Date.now();
   await f0.leave();
@@ -117,14 +120,8 @@ test("leave: a Firefox leaver and a Chromium leaver are each seen as participant
 });
 
 test("end by a Chromium host: every Chromium and Firefox participant gets meeting-left 'ended'", async ({ mesh, firefox }) => {
-  const p0 = await mesh.open();
-  await p0.join();
-  const f0 = await firefox.join();
-  const p1 = await mesh.open();
-  await p1.join();
-  const f1 = await firefox.join();
-  const everyone: Someone[] = [p0, f0, p1, f1];
-  await waitForFullMesh(everyone);
+  const everyone = await joinAlternately(mesh, firefox, 4);
+  const [p0, f0, , f1] = everyone as [Someone, Someone, Someone, Someone];
   const since = Date.now();
   await p0.end();
   recordFigure("end by Chromium host seen by all (mixed)", await allLeft(everyone, "ended", since));
@@ -135,14 +132,8 @@ test("end by a Chromium host: every Chromium and Firefox participant gets meetin
 });
 
 test("end by a Firefox host: every Chromium and Firefox participant gets meeting-left 'ended'", async ({ mesh, firefox }) => {
-  const f0 = await firefox.join();
-  const p0 = await mesh.open();
-  await p0.join();
-  const f1 = await firefox.join();
-  const p1 = await mesh.open();
-  await p1.join();
-  const everyone: Someone[] = [f0, p0, f1, p1];
-  await waitForFullMesh(everyone);
+  const everyone = await joinAlternately(mesh, firefox, 4, "firefox");
+  const [f0, p0, f1, p1] = everyone as [Someone, Someone, Someone, Someone];
   await expectOneHost(everyone, "f0");
   const since = Date.now();
   await f0.end();

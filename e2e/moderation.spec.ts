@@ -1,9 +1,9 @@
 // The host removes someone (participant.remove(), a signed removal every member checks and relays), and
 // the waiting room (initMeeting({ waitingRoom: true }): entry-requested with allow()/deny() on the host,
 // entry-responded on the newcomer), in real Chromium tabs.
-import type { Browser, Page } from "@playwright/test";
-import { expect, test, type MeshKit, type MeshParticipant } from "meshmeet/testing";
+import { expect, test, type MeshParticipant } from "meshmeet/testing";
 import { cutLink, restoreAllPaths } from "./faults.js";
+import { hostile, type HostileWindow } from "./hostile-page.js";
 
 test.afterEach(() => restoreAllPaths());
 
@@ -90,27 +90,6 @@ test("the host's link to the removed participant is cut: the removal reaches it 
   await other.waitFor("participant-left", { id: "p2", leftReason: "removed" });
   await host.waitFor("participant-left", { id: "p2", leftReason: "removed" });
 });
-
-interface HostileApi {
-  join(o: unknown): Promise<string[]>;
-  sendRaw(text: string): number;
-  capturedRemove(): string | null;
-  forgedRemoves(target: string, replay: string | null): Promise<string[]>;
-}
-type HostileWindow = { Hostile: HostileApi };
-
-async function hostile(browser: Browser, mesh: MeshKit, expectLinks: number): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on("pageerror", (error) => console.log(`hostile page error: ${error.message}`));
-  await page.goto("/e2e/pages/hostile.html");
-  const linked = await page.evaluate(
-    (o) => (window as unknown as HostileWindow).Hostile.join(o),
-    { meetingId: mesh.meetingId, participantId: "mallory", broker: mesh.broker, answerPings: true },
-  );
-  expect(linked).toHaveLength(expectLinks);
-  return page;
-}
 
 test("forged, self-signed, stale and replayed removals from a hostile member are ignored by everyone; the host's own removes her", async ({ browser, mesh }) => {
   test.setTimeout(120_000);

@@ -1,35 +1,9 @@
 // A hostile participant that speaks the wire protocol directly, and an end that must reach everyone.
-import type { Browser, Page } from "@playwright/test";
-import { expect, test, type MeshKit, type MeshParticipant } from "meshmeet/testing";
+import { expect, test, type MeshParticipant } from "meshmeet/testing";
 import { cutLink, recordFigure, restoreAllPaths } from "./faults.js";
+import { hostile, type HostileWindow } from "./hostile-page.js";
 
 test.afterEach(() => restoreAllPaths());
-
-interface HostileApi {
-  join(o: unknown): Promise<string[]>;
-  sendRaw(text: string): number;
-  openLinks(): number;
-  capturedEnd(): string | null;
-  forgedEnds(replay: string | null): Promise<string[]>;
-  hostileButWellFormed(i: number): string;
-  malformed(i: number): string;
-  close(): void;
-}
-type HostileWindow = { Hostile: HostileApi };
-
-/** Opens a hostile participant's page and joins it to the kit's meeting. */
-async function hostile(browser: Browser, mesh: MeshKit, expectLinks: number): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on("pageerror", (error) => console.log(`hostile page error: ${error.message}`));
-  await page.goto("/e2e/pages/hostile.html");
-  const linked = await page.evaluate(
-    (o) => (window as unknown as HostileWindow).Hostile.join(o),
-    { meetingId: mesh.meetingId, participantId: "mallory", broker: mesh.broker, answerPings: true },
-  );
-  expect(linked).toHaveLength(expectLinks);
-  return page;
-}
 
 async function honestAndUnmoved(group: MeshParticipant[], host: string, others: string[]): Promise<void> {
   for (const p of group) {

@@ -1,6 +1,6 @@
 // An app written for VideoSDK's JavaScript SDK, with only its SDK lines changed (e2e/pages/videosdk-app.html):
 // whoever joins late must see everyone already there, with their video playing, as in VideoSDK.
-import { expect, test, type MeshParticipant } from "meshmeet/testing";
+import { expect, test, type MeshKit, type MeshParticipant } from "meshmeet/testing";
 
 test.use({
   meshApp: {
@@ -22,7 +22,8 @@ async function playing(p: MeshParticipant): Promise<string[]> {
   );
 }
 
-test("three join one after another: every page shows every participant's video, the late joiners' included", async ({ mesh }) => {
+/** Three participants whose pages join by themselves (the app calls join()), one after another, in one full mesh. */
+async function threeJoinInTurn(mesh: MeshKit): Promise<MeshParticipant[]> {
   const people: MeshParticipant[] = [];
   for (let i = 0; i < 3; i++) {
     const p = await mesh.open();
@@ -30,6 +31,11 @@ test("three join one after another: every page shows every participant's video, 
     people.push(p);
   }
   await mesh.fullMesh(people, 20_000);
+  return people;
+}
+
+test("three join one after another: every page shows every participant's video, the late joiners' included", async ({ mesh }) => {
+  const people = await threeJoinInTurn(mesh);
   const ids = people.map((p) => p.id).sort();
   for (const p of people) await expect.poll(() => playing(p), { timeout: 20_000 }).toEqual(ids);
   // The last one learned of the first two from participant-joined, right after meeting-joined, and
@@ -60,13 +66,7 @@ test.describe("VideoSDK's fuller example app: pre-call screen, the app's own tra
   });
 
   test("three join one after another: each page lists devices, sends the tracks it made, and plays everyone; chat and a shared screen reach all", async ({ mesh }) => {
-    const people: MeshParticipant[] = [];
-    for (let i = 0; i < 3; i++) {
-      const p = await mesh.open();
-      await p.waitFor("meeting-joined", {}, { timeout: 15_000 });
-      people.push(p);
-    }
-    await mesh.fullMesh(people, 20_000);
+    const people = await threeJoinInTurn(mesh);
     const ids = people.map((p) => p.id).sort();
     for (const p of people) {
       await expect.poll(() => playing(p), { timeout: 20_000 }).toEqual(ids);

@@ -1,7 +1,7 @@
 // The host removes someone (a signed removal every member checks and relays), and the waiting room
 // (newcomers wait for the host app's allow() or deny()), on the fake network.
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe, test, type TestContext } from "node:test";
 import { createSigningKey, removalStatement } from "../crypto.js";
 import type { Meeting } from "../meeting.js";
 import { encodeLink, parseLink, parseSignal, type LinkMessage } from "../protocol.js";
@@ -234,7 +234,8 @@ describe("waiting room", () => {
     assert.deepEqual(seen(alice), []);
   });
 
-  test("the host leaves while a newcomer waits: the next host is asked again, and its allow() lets the newcomer in", async (t) => {
+  // Alice hosts with a waiting room and has let bob in (he has one too); carol knocks and waits.
+  async function carolWaitsAtAlice(t: TestContext) {
     const scene = new Scene(t);
     const alice = scene.meeting("alice", { waitingRoom: true });
     await alice.join();
@@ -245,6 +246,11 @@ describe("waiting room", () => {
     const carol = scene.meeting("carol");
     const carolJoins = carol.join();
     await scene.next(alice, "entry-requested", (r) => r.participantId === "carol");
+    return { scene, alice, bob, carol, carolJoins };
+  }
+
+  test("the host leaves while a newcomer waits: the next host is asked again, and its allow() lets the newcomer in", async (t) => {
+    const { scene, alice, bob, carol, carolJoins } = await carolWaitsAtAlice(t);
     await alice.leave();
     const request = await scene.next(bob, "entry-requested", (r) => r.participantId === "carol", 8000);
     request.allow();
@@ -254,16 +260,7 @@ describe("waiting room", () => {
   });
 
   test("the host crashes while a newcomer waits: the newcomer founds nothing, the heir is asked and lets it in", async (t) => {
-    const scene = new Scene(t);
-    const alice = scene.meeting("alice", { waitingRoom: true });
-    await alice.join();
-    const bob = scene.meeting("bob", { waitingRoom: true });
-    const bobJoins = bob.join();
-    (await scene.next(alice, "entry-requested")).allow();
-    await bobJoins;
-    const carol = scene.meeting("carol");
-    const carolJoins = carol.join();
-    await scene.next(alice, "entry-requested", (r) => r.participantId === "carol");
+    const { scene, alice, bob, carol, carolJoins } = await carolWaitsAtAlice(t);
     // Her registrations (the anchor too) are freed at once: a newcomer that was not waiting would claim it.
     scene.net.crash("alice");
     const request = await scene.next(bob, "entry-requested", (r) => r.participantId === "carol", 10_000);
