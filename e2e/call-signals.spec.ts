@@ -13,6 +13,7 @@ test("the one participant whose microphone is on is the active speaker for every
     people.push(p);
   }
   await mesh.fullMesh(people);
+  for (const p of people) await p.record("speaker-changed");
   const [p0, p1, p2] = people as [MeshParticipant, MeshParticipant, MeshParticipant];
   // Only p0 speaks.
   await p1.call("muteMic");
@@ -27,6 +28,7 @@ test("the one participant whose microphone is on is the active speaker for every
 
 test("connection quality per participant: good on a clean link, with a round-trip time and bitrate", async ({ mesh }) => {
   const [p0, p1] = await mesh.join(2, options);
+  await p0!.record("connection-quality-changed");
   const event = await p0!.waitFor("connection-quality-changed", { participant: { id: p1!.id } }, { timeout: 15_000 });
   const { quality } = event.payload as { quality: { score: string; rttMs: number | null; inboundKbps: number; outboundKbps: number } };
   expect(quality.score).toBe("good");

@@ -35,6 +35,8 @@ export interface PageHook {
   current(): unknown;
   call(method: string, args: unknown[]): Promise<{ ok: boolean; ms: number; code?: string; message?: string }>;
   find(type: string, match: unknown, after: number): RecordedEvent | null;
+  /** Records events of `types` too, from the current meeting on (those the hook leaves out by default). */
+  record(types: string[]): void;
   snapshot(): PageSnapshot;
   udpPairs(): Promise<UdpPair[]>;
   /** Inbound RTP of every open RTCPeerConnection: which track, how many bytes and frames so far. */
@@ -81,9 +83,8 @@ export function installPageHook(): void {
     "participant-reconnected", "host-changed",
     "meeting-state-changed", "message", "error", "stream-enabled", "stream-disabled",
     "presenter-changed",
-    // Recording these makes the page measure its links once a second (getStats), as an app that shows
-    // quality or the active speaker does.
-    "connection-quality-changed", "speaker-changed",
+    // Not speaker-changed or connection-quality-changed: listening to them makes a page measure its
+    // links every second, which no test should pay for unless it asks (record()).
   ];
   const uncaught: string[] = [];
   addEventListener("error", (e) => uncaught.push(String(e.message)));
@@ -136,14 +137,20 @@ export function installPageHook(): void {
   };
   const now = (): number => performance.timeOrigin + performance.now();
 
+  const recordOn = (meeting: unknown, types: readonly string[]): void => {
+    for (const type of types) (meeting as AnyMeeting).on(type, (payload) => hook.events.push({ type, at: now(), payload: plain(payload) }));
+  };
   const hook: PageHook = {
     meetings: [],
     events: [],
     register(meeting) {
       hook.meetings.push(meeting);
-      for (const type of EVENTS) {
-        (meeting as AnyMeeting).on(type, (payload) => hook.events.push({ type, at: now(), payload: plain(payload) }));
-      }
+      recordOn(meeting, EVENTS);
+    },
+    record(types) {
+      const meeting = hook.current();
+      if (!meeting) throw new Error("the page has created no meeting");
+      recordOn(meeting, types);
     },
     current() {
       return hook.meetings[hook.meetings.length - 1] ?? null;

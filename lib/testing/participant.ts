@@ -134,6 +134,14 @@ export class MeshParticipant {
     return this.page.evaluate(() => (window as unknown as Hooked).__MESHMEET_HOOK__.snapshot());
   }
 
+  /**
+   * Records these events too, from now on (the kit leaves out `speaker-changed` and
+   * `connection-quality-changed`: listening to them makes the page measure its links every second).
+   */
+  record(...types: string[]): Promise<void> {
+    return this.page.evaluate((t) => (window as unknown as Hooked).__MESHMEET_HOOK__.record(t), types);
+  }
+
   /** Events recorded so far, optionally of one type. */
   events(type?: string): Promise<RecordedEvent[]> {
     return this.page.evaluate(
