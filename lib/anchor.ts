@@ -36,7 +36,6 @@ export interface Door {
 export interface AnchorConfig {
   name: string;
   linkTimeout: number;
-  heartbeatTimeout: number;
   /** As host: newcomers wait for the app's allow() or deny(). */
   waitingRoom?: boolean;
 }
@@ -263,7 +262,7 @@ export class AnchorRole {
         // Take over only with a live member beside us, from a usurper, or as the host the roster names:
         // alone and not yet signed host, a silent holder may just as well mean that we are cut off.
         const signedHost = this.deps.chain.hostId === roster.selfId;
-        if (this.secret !== null && (verdict === "usurper" || signedHost || this.deps.links.hasLiveLink(this.config.heartbeatTimeout / 2))) {
+        if (this.secret !== null && (verdict === "usurper" || signedHost || this.deps.links.hasLiveLink())) {
           try {
             if (await unlessAborted(this.claim(REGISTER_TIMEOUT_MS, this.secret), signal, false)) {
               // Taken back from someone who may have known our token: it must not work a second time.

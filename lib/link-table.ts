@@ -60,8 +60,13 @@ const MAX_DROPPED = 2000;
 // dropped: a flood of fake ids must not make us hold hundreds of RTCPeerConnections.
 const MAX_CHECKING = 16;
 const MAX_UNREADY = 32;
-// Quiet for this share of the heartbeat timeout, a member's link is doubted (see LinkTableDeps.doubt).
+// A member's link is doubted (see LinkTableDeps.doubt) once quiet for this share of the heartbeat
+// timeout, or for one and a half ping intervals if that is longer: an idle peer is heard at least every
+// interval plus one tick (a quarter interval), so a doubt is a missed ping, not a late one.
 const DOUBT_AT = 0.6;
+const DOUBT_INTERVALS = 1.5;
+// Checks run four times per ping interval: a late ping shows within a quarter interval.
+const TICKS_PER_INTERVAL = 4;
 // A new link offered to a silent member gets this long to come up before the next offer replaces it.
 const RELINK_ATTEMPT_MS = 3000;
 
@@ -106,7 +111,7 @@ export class LinkTable {
 
   /** Starts the heartbeat and link-timeout checks. */
   start(): void {
-    this.ticker ??= this.deps.timers.every(Math.max(50, Math.floor(this.config.heartbeatInterval / 2)), () => this.tick());
+    this.ticker ??= this.deps.timers.every(Math.max(50, Math.floor(this.config.heartbeatInterval / TICKS_PER_INTERVAL)), () => this.tick());
   }
 
   /** Stops the heartbeat (links stay, e.g. while a last message goes out). */
@@ -306,7 +311,13 @@ export class LinkTable {
   }
 
   /** Some member's link is up and was heard from within `withinMs`. */
-  hasLiveLink(withinMs: number): boolean {
+  /** Quiet for this long, a member's link is doubted: we ask the broker whether the member is gone. */
+  get doubtAfter(): number {
+    return Math.max(this.config.heartbeatTimeout * DOUBT_AT, this.config.heartbeatInterval * DOUBT_INTERVALS);
+  }
+
+  /** A member's link was heard within `withinMs` (default: not yet doubted). */
+  hasLiveLink(withinMs = this.doubtAfter): boolean {
     const now = this.deps.timers.now();
     for (const link of this.links.values()) if (link.ready && now - link.lastHeard < withinMs) return true;
     return false;
@@ -389,7 +400,7 @@ export class LinkTable {
       if (link.state !== "open") continue;
       const quiet = now - link.lastHeard;
       if (quiet < this.config.heartbeatInterval) this.doubted.delete(link);
-      else if (link.ready && !link.silent && quiet > this.config.heartbeatTimeout * DOUBT_AT && !this.doubted.has(link)) {
+      else if (link.ready && !link.silent && quiet > this.doubtAfter && !this.doubted.has(link)) {
         this.doubted.add(link);
         this.deps.doubt(link);
       }

@@ -20,7 +20,12 @@ export interface MeetingConfig {
   broker?: BrokerOptions;
   /** ICE servers for the links; default: PeerJS's default STUN list. Pass [] on a private network. */
   iceServers?: RTCIceServer[];
-  /** How often each link proves it is alive, in ms (default 250). */
+  /**
+   * How often an idle link proves it is alive, in ms (default 700): a link that carried any message
+   * within the interval sends no ping. A link quiet for 1.5 intervals (or 0.6 of `heartbeatTimeout`, if
+   * longer) makes us ask the broker whether that participant is gone, which is how a crashed tab is told
+   * at about 1.1 s.
+   */
   heartbeatInterval?: number;
   /**
    * Silence after which a participant's link counts as broken, in ms (default 1800): it is then
@@ -123,7 +128,7 @@ export function resolveConfig(config: MeetingConfig): ResolvedConfig {
   if (config.iceServers !== undefined && !Array.isArray(config.iceServers)) {
     throw new MeshError("invalid-argument", "iceServers must be an array of RTCIceServer");
   }
-  const heartbeatInterval = positive("heartbeatInterval", config.heartbeatInterval, 250);
+  const heartbeatInterval = positive("heartbeatInterval", config.heartbeatInterval, 700);
   const heartbeatTimeout = positive("heartbeatTimeout", config.heartbeatTimeout, 1800);
   if (heartbeatTimeout <= heartbeatInterval) {
     throw new MeshError("invalid-argument", "heartbeatTimeout must be longer than heartbeatInterval");

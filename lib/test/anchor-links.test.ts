@@ -60,7 +60,7 @@ class StubTransport implements LinkTransport {
   }
 }
 
-function linkTable(clock: FakeClock, selfId = "alice", overrides: Partial<LinkTableDeps> = {}) {
+function linkTable(clock: FakeClock, selfId = "alice", overrides: Partial<LinkTableDeps> = {}, heartbeats = { heartbeatInterval: 250, heartbeatTimeout: 1800 }) {
   const transports: StubTransport[] = [];
   const closed: [string, boolean, boolean][] = [];
   const silent: string[] = [];
@@ -68,7 +68,7 @@ function linkTable(clock: FakeClock, selfId = "alice", overrides: Partial<LinkTa
   const doubted: string[] = [];
   const viaBroker: [string, SignalMessage][] = [];
   const table = new LinkTable(
-    { selfId, heartbeatInterval: 250, heartbeatTimeout: 1800, linkTimeout: 10_000 },
+    { selfId, ...heartbeats, linkTimeout: 10_000 },
     {
       timers: new Timers(clock),
       log: silentLogger,
@@ -104,7 +104,7 @@ async function anchorRole(clock: FakeClock, openChannel: OpenChannel = async () 
   await keyring.init();
   const chain = new HostChain(MEETING);
   const anchor = new AnchorRole(
-    { name: "Bob", linkTimeout: 10_000, heartbeatTimeout: 1800 },
+    { name: "Bob", linkTimeout: 10_000 },
     {
       timers,
       log: silentLogger,
@@ -324,9 +324,9 @@ describe("LinkTable", () => {
     assert.ok(transport);
     transport.onOpen?.();
     table.markReady(link);
-    clock.advance(250);
+    clock.advance(320);
     assert.deepEqual(transport.sent.map((m) => m.t), ["ping"]);
-    clock.advance(1400);
+    clock.advance(1330);
     transport.onData?.(JSON.stringify({ v: 1, t: "ping" }));
     clock.advance(1700);
     assert.deepEqual(silent, [], "heard from 1.7 s ago: not silent");
@@ -344,6 +344,44 @@ describe("LinkTable", () => {
     assert.deepEqual(closed, []);
     table.closeAll();
     assert.equal(clock.pending, 0);
+  });
+
+  test("default heartbeats (700 / 1800 ms): a link that carries messages sends no ping; an idle one pings once per interval; doubted at 1.08 s, silent at 1.8 s", () => {
+    const clock = new FakeClock();
+    const { table, transports, doubted, silent } = linkTable(clock, "alice", {}, { heartbeatInterval: 700, heartbeatTimeout: 1800 });
+    table.start();
+    const link = table.connect("bob");
+    const transport = transports[0];
+    assert.ok(transport);
+    transport.onOpen?.();
+    table.markReady(link);
+    // Busy: we send something every 200 ms and bob does too, for 5 s.
+    for (let t = 0; t < 5000; t += 200) {
+      link.send({ v: 1, t: "ack", n: t });
+      transport.onData?.(JSON.stringify({ v: 1, t: "ping" }));
+      clock.advance(200);
+    }
+    assert.equal(transport.sent.filter((m) => m.t === "ping").length, 0, "a busy link needs no ping");
+    // Idle, bob answering each ping at once: one ping per interval (plus at most one check), never more.
+    const before = transport.sent.length;
+    for (let t = 0; t < 7000; t += 25) {
+      const sent = transport.sent.length;
+      clock.advance(25);
+      if (transport.sent.length > sent) transport.onData?.(JSON.stringify({ v: 1, t: "ping" }));
+    }
+    const pings = transport.sent.length - before;
+    assert.ok(pings >= 7 && pings <= 10, `7 s idle: ${pings} pings (one per 700-875 ms)`);
+    assert.deepEqual(doubted, [], "an answered ping is never doubted");
+    transport.onData?.(JSON.stringify({ v: 1, t: "ping" }));
+    // Bob stops answering (crashed): doubted once quiet for 0.6 of the timeout, silent at the timeout.
+    clock.advance(1000);
+    assert.deepEqual(doubted, [], "quiet for 1 s: not yet doubted");
+    clock.advance(300);
+    assert.deepEqual(doubted, ["bob"]);
+    assert.deepEqual(silent, []);
+    clock.advance(700);
+    assert.deepEqual(silent, ["bob"]);
+    table.closeAll();
   });
 
   test("a ping is answered when we were quiet for a heartbeat interval (a background tab's timers are throttled, its message events are not), never twice in a row", () => {
