@@ -68,10 +68,10 @@ async function joinMarked(p: MeshParticipant): Promise<void> {
 }
 
 /** Opens `n` participants with camera and microphone, plays remote videos, joins them in turn. */
-async function call(mesh: MeshKit, n: number): Promise<MeshParticipant[]> {
+async function call(mesh: MeshKit, n: number, options: Record<string, unknown> = {}): Promise<MeshParticipant[]> {
   const everyone: MeshParticipant[] = [];
   for (let i = 0; i < n; i++) {
-    const p = await mesh.open(CALL);
+    const p = await mesh.open({ ...CALL, ...options });
     await playRemoteVideos(p);
     await joinMarked(p);
     everyone.push(p);
@@ -565,4 +565,32 @@ test("figures: CPU share of a 4-participant call", async ({ mesh }) => {
   console.log(`4-participant call, camera + mic: ${line}`);
   test.info().annotations.push({ type: "CPU, 4-participant call", description: line });
   for (const p of everyone) await videoBytesGrow(p, others(everyone, p));
+});
+
+/** Height and frame rate of every remote camera each of `everyone` decodes now (getStats inbound-rtp). */
+async function decodedPictures(everyone: MeshParticipant[]): Promise<{ height: number; fps: number }[]> {
+  const pictures: { height: number; fps: number }[] = [];
+  for (const p of everyone) {
+    for (const r of await p.inboundRtp()) if (r.kind === "video") pictures.push({ height: r.frameHeight ?? 0, fps: r.framesPerSecond ?? 0 });
+  }
+  return pictures;
+}
+
+// Frame rates depend on how busy the machine is: the bench measures them (npm run bench, media section).
+test("adaptive video: in a call of four each link carries the camera at a quarter of its size; with adaptiveVideo false the browser sends it whole", async ({ mesh }) => {
+  test.setTimeout(120_000);
+  const adaptive = await call(mesh, 4);
+  for (const p of adaptive) await seesVideosOf(p, adaptive.filter((q) => q !== p).map((q) => q.id));
+  // Three links each: every receiver gets 320x180 of the others' 640x360 cameras (video-plan.ts), or
+  // less when the browser's own CPU adaptation shrinks it further on a busy machine.
+  await expect
+    .poll(async () => (await decodedPictures(adaptive)).filter((pic) => pic.height > 180 || pic.height === 0), { timeout: 20_000, intervals: [500] })
+    .toEqual([]);
+  expect(await decodedPictures(adaptive)).toHaveLength(12);
+  for (const p of adaptive) await p.leave();
+  const fixed = await call(mesh, 4, { adaptiveVideo: false });
+  for (const p of fixed) await seesVideosOf(p, fixed.filter((q) => q !== p).map((q) => q.id));
+  // The browser's own choice: the whole 640x360 picture, shrunk only when its CPU cannot keep up.
+  await expect.poll(async () => Math.max(...(await decodedPictures(fixed)).map((pic) => pic.height)), { timeout: 20_000, intervals: [500] }).toBeGreaterThan(180);
+  console.log(`adaptive video, call of four: fixed encoding decodes ${JSON.stringify(await decodedPictures(fixed))}`);
 });

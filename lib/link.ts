@@ -1,4 +1,5 @@
 import { encodeLink, parseLink, type LinkMessage, type SignalData } from "./protocol.js";
+import type { SenderEncoding } from "./video-plan.js";
 
 /** What the mesh needs from one peer-to-peer connection (simple-peer in browsers, fakes in unit tests). */
 export interface LinkTransport {
@@ -17,6 +18,11 @@ export interface LinkTransport {
    * what this link sends of its kind; null sends nothing of that kind (see media.ts).
    */
   setTrack?(kind: "audio" | "video" | "share", track: MediaStreamTrack | null): void;
+  /**
+   * What the sender of `kind` may spend (see video-plan.ts); kept and applied once the sender exists,
+   * and again to a sender added later.
+   */
+  setEncoding?(kind: "audio" | "video" | "share", encoding: SenderEncoding): void;
   /** Ids of the MediaStreams our camera (`cs`) and share (`ss`) ride in on this link; null before they were sent. */
   streamIds?(): { cs: string | null; ss: string | null };
   /** A remote track arrived, in the remote MediaStream `streamId` (null: none was named). */
@@ -119,6 +125,11 @@ export class Link {
   /** Media: what this link sends of `kind` (null: nothing). */
   setTrack(kind: "audio" | "video" | "share", track: MediaStreamTrack | null): void {
     if (this.state !== "closed") this.transport.setTrack?.(kind, track);
+  }
+
+  /** What this link's sender of `kind` may spend (see video-plan.ts). */
+  setEncoding(kind: "audio" | "video" | "share", encoding: SenderEncoding): void {
+    if (this.state !== "closed") this.transport.setEncoding?.(kind, encoding);
   }
 
   /** Ids of the MediaStreams our camera and share ride in on this link (see LinkTransport.streamIds). */

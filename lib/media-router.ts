@@ -3,6 +3,7 @@
 import type { Link } from "./link.js";
 import type { LinkTable } from "./link-table.js";
 import type { LinkMessage } from "./protocol.js";
+import type { VideoTuner } from "./video-tuner.js";
 
 type Kind = "audio" | "video" | "share";
 const KINDS: readonly Kind[] = ["audio", "video", "share"];
@@ -19,6 +20,9 @@ export class MediaRouter {
   /** Local media: what every link sends (set by the Meeting before join). */
   source: MeshMediaSource | null = null;
 
+  /** Keeps each link's senders within the upload and encoder budget; null: the browser's defaults. */
+  tuner: VideoTuner | null = null;
+
   constructor(private readonly links: () => LinkTable | null) {}
 
   /** A new link: its tracks ride in the first offer (no renegotiation for a newcomer's media). */
@@ -27,6 +31,8 @@ export class MediaRouter {
       const track = this.source?.track(kind) ?? null;
       if (track) link.setTrack(kind, track);
     }
+    // One more link: every link's share of the budget shrinks, before the new one starts encoding.
+    this.tuner?.update();
   }
 
   /** A link opened and said hello: what we send now; nothing said means all off. */
@@ -39,6 +45,7 @@ export class MediaRouter {
     const links = this.links()?.all() ?? [];
     const track = this.source?.track(kind) ?? null;
     for (const link of links) link.setTrack(kind, track);
+    this.tuner?.update();
     // Per link: the stream ids are that link's own.
     for (const link of links) link.send(this.message(link));
   }

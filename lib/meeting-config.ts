@@ -7,6 +7,7 @@ import { checkId, randomId } from "./ids.js";
 import { leveled, type Logger, type LogLevel } from "./log.js";
 import type { LocalMediaOptions } from "./media.js";
 import type { MeshConfig } from "./mesh.js";
+import { DEFAULT_UPLINK_BUDGET } from "./video-plan.js";
 
 /** Options of {@link initMeeting}. */
 export interface MeetingConfig {
@@ -32,6 +33,16 @@ export interface MeetingConfig {
    * `participant-reconnecting` (or gone, if the broker says its tab is), not yet gone.
    */
   heartbeatTimeout?: number;
+  /**
+   * Video adapts to the meeting (default true): each link's camera and screen share get their part of
+   * `uplinkBudget` and of one encoder's work, sized and paced to fit (smaller and slower as the meeting
+   * grows, lower where the browser reports a limited link or CPU), the screen share before the camera,
+   * audio first of all. False leaves every sender at the browser's defaults (each link encodes the
+   * camera at full size, about 1.7 Mbps).
+   */
+  adaptiveVideo?: boolean;
+  /** Upload of this participant over all its links, in bits/s (default 2_500_000); see `adaptiveVideo`. */
+  uplinkBudget?: number;
   /**
    * How long a participant whose link broke stays in the meeting while the link heals, in ms (default
    * 30000); then it leaves with `connection-lost`. Cut off from everyone ourselves, this is also how long
@@ -144,6 +155,14 @@ export function resolveConfig(config: MeetingConfig): ResolvedConfig {
       throw new MeshError("invalid-argument", `${option} must be true or false`);
     }
   }
+  if (config.adaptiveVideo !== undefined && typeof config.adaptiveVideo !== "boolean") {
+    throw new MeshError("invalid-argument", "adaptiveVideo must be true or false");
+  }
+  const uplinkBudget = config.uplinkBudget ?? DEFAULT_UPLINK_BUDGET;
+  // Below 64 kbps not even one link's voice fits.
+  if (typeof uplinkBudget !== "number" || !Number.isFinite(uplinkBudget) || uplinkBudget < 64_000) {
+    throw new MeshError("invalid-argument", "uplinkBudget must be a number of bits per second, at least 64000");
+  }
   const media = mediaOptions(config);
   const { password } = config;
   if (password !== undefined && (typeof password !== "string" || password.length === 0 || password.length > 256)) {
@@ -161,6 +180,8 @@ export function resolveConfig(config: MeetingConfig): ResolvedConfig {
       reconnectTimeout,
       waitingRoom: config.waitingRoom === true,
       waitingRoomTimeout,
+      adaptiveVideo: config.adaptiveVideo !== false,
+      uplinkBudget,
       ...(password === undefined ? {} : { password }),
     },
     wants: { mic: config.micEnabled === true, cam: config.webcamEnabled === true },

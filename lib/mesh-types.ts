@@ -30,6 +30,10 @@ export interface MeshConfig {
   waitingRoom: boolean;
   /** As a newcomer told to wait: how long join() waits for the host's decision. */
   waitingRoomTimeout: number;
+  /** Video sized and paced to fit `uplinkBudget` (see video-tuner.ts); false: the browser's defaults. */
+  adaptiveVideo: boolean;
+  /** Our upload over all links, bits/s. */
+  uplinkBudget: number;
   /** The meeting password, if any (see Scope). */
   password?: string;
 }

@@ -15,6 +15,7 @@ import { Lifecycle } from "./lifecycle.js";
 import { LinkTable } from "./link-table.js";
 import { silentLogger, type Logger } from "./log.js";
 import { MediaRouter, type MeshMediaSource } from "./media-router.js";
+import { VideoTuner } from "./video-tuner.js";
 import { Membership } from "./membership.js";
 import { Presence } from "./presence.js";
 import { Removal } from "./removal.js";
@@ -77,6 +78,15 @@ export class Mesh {
     this.scope = new Scope(config.meetingId);
     const brokerIdOf = (id: string): string => this.scope.brokerIdOf(id);
     this.router = new MediaRouter(() => this.links);
+    if (config.adaptiveVideo) {
+      this.router.tuner = new VideoTuner({
+        timers: this.timers,
+        log: this.log,
+        links: () => this.links.all(),
+        track: (kind) => this.router.source?.track(kind) ?? null,
+        budgetBps: config.uplinkBudget,
+      });
+    }
     this.links = new LinkTable(
       { selfId: config.participantId, ...config },
       {

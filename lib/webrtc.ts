@@ -4,6 +4,7 @@ import SimplePeer from "simple-peer/simplepeer.min.js";
 import type { CreateTransport, LinkTransport } from "./link.js";
 import { silentLogger, type Logger } from "./log.js";
 import type { SignalData } from "./protocol.js";
+import type { SenderEncoding } from "./video-plan.js";
 
 const decoder = new TextDecoder();
 
@@ -29,6 +30,7 @@ export function simplePeerTransports(iceServers: RTCIceServer[], log: Logger = s
     let shareStream: MediaStream | null = null;
     // Per kind: the track the sender was added with (simple-peer's key for it) and the sender itself.
     const senders = new Map<Kind, { key: MediaStreamTrack; stream: MediaStream; sender: RTCRtpSender | null; current: MediaStreamTrack | null }>();
+    const encodings = new Encodings(log, () => (peer as unknown as { destroyed?: boolean }).destroyed === true);
     const transport: LinkTransport = {
       onSignal: null,
       onOpen: null,
@@ -70,6 +72,9 @@ export function simplePeerTransports(iceServers: RTCIceServer[], log: Logger = s
         const pc = (peer as unknown as { _pc?: RTCPeerConnection | null })._pc;
         return pc ? pc.getStats() : Promise.reject(new Error("no connection"));
       },
+      setEncoding(kind, encoding) {
+        encodings.want(kind, encoding);
+      },
       setTrack(kind, track) {
         if ((peer as unknown as { destroyed?: boolean }).destroyed) return;
         const entry = senders.get(kind);
@@ -86,7 +91,9 @@ export function simplePeerTransports(iceServers: RTCIceServer[], log: Logger = s
             peer.addTrack(track, stream);
             // simple-peer keeps its senders by track and stream; it has no public getter for them.
             const map = (peer as unknown as { _senderMap?: Map<MediaStreamTrack, Map<MediaStream, RTCRtpSender>> })._senderMap;
-            senders.set(kind, { key: track, stream, sender: map?.get(track)?.get(stream) ?? null, current: track });
+            const sender = map?.get(track)?.get(stream) ?? null;
+            senders.set(kind, { key: track, stream, sender, current: track });
+            if (sender) encodings.sender(kind, sender);
           }
         } catch (error) {
           // A link being torn down: its media no longer matters.
@@ -105,4 +112,72 @@ export function simplePeerTransports(iceServers: RTCIceServer[], log: Logger = s
     peer.on("error", (error: Error & { code?: string }) => log.info(`link error (${error.code ?? error.name}): ${error.message}`));
     return transport;
   };
+}
+
+// Tries again this often (and this many times) while a sender has no encodings to set yet: Firefox
+// lists them only once the first negotiation is done.
+const ENCODINGS_RETRY_MS = 500;
+const ENCODINGS_TRIES = 20;
+
+/**
+ * The encoding each sender of one link should have (see video-plan.ts), applied with setParameters one
+ * call at a time per sender (a second call while one runs would fail on its stale transaction).
+ */
+class Encodings {
+  private readonly wanted = new Map<Kind, SenderEncoding>();
+  private readonly senders = new Map<Kind, RTCRtpSender>();
+  private readonly chains = new Map<Kind, Promise<void>>();
+  // Browsers that refuse degradationPreference in setParameters (it is newer than the rest).
+  private noDegradation = false;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly destroyed: () => boolean,
+  ) {}
+
+  want(kind: Kind, encoding: SenderEncoding): void {
+    this.wanted.set(kind, encoding);
+    this.schedule(kind, ENCODINGS_TRIES);
+  }
+
+  sender(kind: Kind, sender: RTCRtpSender): void {
+    this.senders.set(kind, sender);
+    if (this.wanted.has(kind)) this.schedule(kind, ENCODINGS_TRIES);
+  }
+
+  private schedule(kind: Kind, tries: number): void {
+    const sender = this.senders.get(kind);
+    if (!sender) return;
+    const next = (this.chains.get(kind) ?? Promise.resolve()).then(() => this.apply(kind, sender, tries));
+    this.chains.set(kind, next);
+  }
+
+  private async apply(kind: Kind, sender: RTCRtpSender, tries: number): Promise<void> {
+    const want = this.wanted.get(kind);
+    if (!want || this.destroyed()) return;
+    const params = sender.getParameters();
+    const first = params.encodings?.[0];
+    if (!first) {
+      if (tries > 1) setTimeout(() => this.schedule(kind, tries - 1), ENCODINGS_RETRY_MS);
+      return;
+    }
+    first.active = want.active;
+    first.priority = want.priority;
+    first.networkPriority = want.priority;
+    if (kind !== "audio") {
+      if (want.maxBitrate !== undefined) first.maxBitrate = want.maxBitrate;
+      if (want.scaleResolutionDownBy !== undefined) first.scaleResolutionDownBy = want.scaleResolutionDownBy;
+      if (want.maxFramerate !== undefined) first.maxFramerate = want.maxFramerate;
+      if (want.degradationPreference && !this.noDegradation) (params as { degradationPreference?: string }).degradationPreference = want.degradationPreference;
+    }
+    try {
+      await sender.setParameters(params);
+    } catch (error) {
+      if (kind === "audio" || this.noDegradation || !(params as { degradationPreference?: string }).degradationPreference) {
+        return this.log.debug(`setting the ${kind} sender's encoding failed`, error);
+      }
+      this.noDegradation = true;
+      return this.apply(kind, sender, tries);
+    }
+  }
 }

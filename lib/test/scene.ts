@@ -102,6 +102,8 @@ export class Scene {
       linkTimeout: 2000,
       waitingRoom: false,
       waitingRoomTimeout: 60_000,
+      adaptiveVideo: true,
+      uplinkBudget: 2_500_000,
       ...extra,
     };
     const mesh = new subject.Mesh(config, this.net.env(owner));

@@ -60,6 +60,10 @@ export interface InboundRtp {
   trackIdentifier: string;
   bytesReceived: number;
   framesDecoded: number;
+  /** Video only: the size of the last decoded frame and the decoded frames per second (absent until known). */
+  frameWidth?: number;
+  frameHeight?: number;
+  framesPerSecond?: number;
 }
 
 export function installPageHook(): void {
@@ -226,6 +230,8 @@ export function installPageHook(): void {
             trackIdentifier: String(s["trackIdentifier"]),
             bytesReceived: Number(s["bytesReceived"] ?? 0),
             framesDecoded: Number(s["framesDecoded"] ?? 0),
+            ...(typeof s["frameHeight"] === "number" ? { frameWidth: Number(s["frameWidth"]), frameHeight: s["frameHeight"] } : {}),
+            ...(typeof s["framesPerSecond"] === "number" ? { framesPerSecond: s["framesPerSecond"] } : {}),
           });
         });
       }
