@@ -1,5 +1,5 @@
-// The stand-ins for simple-peer's dependencies (lib/shims/, see aliases.json): each on its own, then
-// simple-peer itself built on them (test:unit applies the same aliases) over a fake RTCPeerConnection,
+// The stand-ins for simple-peer's dependencies (lib/shims/, listed in scripts/build.mjs): each on its own,
+// then simple-peer itself built on them (test:unit bundles with the same stand-ins) over a fake RTCPeerConnection,
 // through what lib/webrtc.ts uses: signal, connect, data, send, bufferSize, connected, _pc, _senderMap,
 // addTrack, error then close on destroy.
 import assert from "node:assert/strict";
@@ -7,6 +7,8 @@ import { test } from "node:test";
 import SimplePeer from "simple-peer";
 import { Buffer } from "../shims/buffer.js";
 import debug from "../shims/debug.cjs";
+import errCode from "../shims/err-code.cjs";
+import getBrowserRtc from "../shims/get-browser-rtc.cjs";
 import queueTask from "../shims/queue-microtask.cjs";
 import randomBytes from "../shims/randombytes.cjs";
 import { Duplex } from "../shims/readable-stream.js";
@@ -38,6 +40,34 @@ test("queue-microtask: runs the task after the current code, before timers", asy
   order.push("sync");
   await timer;
   assert.deepEqual(order, ["sync", "task", "timer"]);
+});
+
+test("err-code: the error itself gets an enumerable code; a frozen one is copied, message, stack and class kept", () => {
+  const error = new TypeError("bad");
+  const coded = errCode(error, "ERR_BAD");
+  assert.equal(coded, error);
+  assert.equal(coded.code, "ERR_BAD");
+  assert.ok(Object.keys(coded).includes("code"));
+  assert.equal(errCode(coded, "ERR_AGAIN").code, "ERR_AGAIN");
+  const frozen = Object.freeze(new RangeError("stuck"));
+  const copy = errCode(frozen, "ERR_FROZEN");
+  assert.notEqual(copy, frozen);
+  assert.ok(copy instanceof RangeError);
+  assert.equal(copy.message, "stuck");
+  assert.equal(copy.stack, frozen.stack);
+  assert.equal(copy.code, "ERR_FROZEN");
+});
+
+test("get-browser-rtc: null without WebRTC, else the page's three constructors", () => {
+  assert.equal(getBrowserRtc(), null);
+  const globals = globalThis as Record<string, unknown>;
+  const fakes = { RTCPeerConnection: class {}, RTCSessionDescription: class {}, RTCIceCandidate: class {} };
+  Object.assign(globals, fakes);
+  try {
+    assert.deepEqual(getBrowserRtc(), fakes);
+  } finally {
+    for (const name of Object.keys(fakes)) delete globals[name];
+  }
 });
 
 class Recorder extends Duplex {
