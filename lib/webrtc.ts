@@ -1,6 +1,5 @@
-// simple-peer's shipped browser build carries its own events/buffer/process shims, so the
-// bundle needs no Node polyfills.
-import SimplePeer from "simple-peer/simplepeer.min.js";
+// simple-peer from source: the builds swap its Node dependencies for the stand-ins in lib/shims/.
+import SimplePeer from "simple-peer";
 import type { CreateTransport, LinkTransport } from "./link.js";
 import { silentLogger, type Logger } from "./log.js";
 import type { SignalData } from "./protocol.js";
