@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build, transform } from "esbuild";
-import { withShims } from "../../scripts/build.mjs";
+import { withShims } from "../../lib/shims/build.mjs";
 import { ROOT } from "./paths.js";
 
 export interface BundleSize {
@@ -34,7 +34,7 @@ function measure(name: string, what: string, code: Uint8Array): BundleSize {
 const OWN_EXTERNALS = ["peerjs", "simple-peer", "simple-peer/*", "mitt"];
 
 async function bundle(options: { entry?: string; stdin?: string; external?: string[] }) {
-  // The same stand-ins as the shipped builds (scripts/build.mjs).
+  // The same stand-ins as the shipped builds (lib/shims/build.mjs).
   const result = await build(withShims({
     ...(options.entry ? { entryPoints: [join(ROOT, options.entry)] } : {}),
     ...(options.stdin ? { stdin: { contents: options.stdin, resolveDir: ROOT, loader: "ts" as const } } : {}),
@@ -65,7 +65,7 @@ export async function bundleSizes(): Promise<BundleSize[]> {
     measure("peerjs alone", "export { Peer } from \"peerjs\" (what an app that uses PeerJS pulls in)", (await bundle({ stdin: 'export { Peer } from "peerjs";' })).code),
     measure(
       "simple-peer alone",
-      "simple-peer from source on meshmeet's stand-ins (scripts/build.mjs), its emitter (eventemitter3, shared with PeerJS) included",
+      "simple-peer from source on meshmeet's stand-ins (lib/shims/build.mjs), its emitter (eventemitter3, shared with PeerJS) included",
       (await bundle({ stdin: 'export { default } from "simple-peer";' })).code,
     ),
     measure("mitt alone", "export { default } from \"mitt\"", (await bundle({ stdin: 'export { default } from "mitt";' })).code),

@@ -1,4 +1,4 @@
-// The stand-ins for simple-peer's dependencies (lib/shims/, listed in scripts/build.mjs): each on its own,
+// The stand-ins for simple-peer's dependencies (lib/shims/, listed in lib/shims/build.mjs): each on its own,
 // then simple-peer itself built on them (test:unit bundles with the same stand-ins) over a fake RTCPeerConnection,
 // through what lib/webrtc.ts uses: signal, connect, data, send, bufferSize, connected, _pc, _senderMap,
 // addTrack, error then close on destroy.

@@ -1,13 +1,13 @@
 // meshmeet's esbuild builds in one place, so every bundle swaps the same dependencies for the
-// stand-ins in lib/shims/: `node scripts/build.mjs esm|global|demo|test`. The bench's sizes
+// stand-ins in lib/shims/: `node lib/shims/build.mjs esm|global|demo|test`. The bench's sizes
 // (e2e/bench/sizes.ts) import withShims() to measure what ships. Plain JavaScript: npm scripts run
 // it with Node 20, which cannot run TypeScript.
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const shim = (file) => fileURLToPath(new URL(`../lib/shims/${file}`, import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const shim = (file) => fileURLToPath(new URL(`./${file}`, import.meta.url));
 
 /** Each dependency swapped in every build, and its stand-in (why each, in the stand-in's own comment). */
 export const SHIMS = {
@@ -35,7 +35,7 @@ const quietSimplePeer = {
         removed++;
         return "void 0";
       });
-      if (removed === 0) throw new Error("simple-peer has no this._debug(...) calls any more: review scripts/build.mjs");
+      if (removed === 0) throw new Error("simple-peer has no this._debug(...) calls any more: review lib/shims/build.mjs");
       return { contents, loader: "js" };
     });
   },
@@ -67,7 +67,7 @@ const TARGETS = {
     target: "node20",
     logLevel: "warning",
     absWorkingDir: ROOT,
-    entryPoints: readdirSync(new URL("../lib/test", import.meta.url))
+    entryPoints: readdirSync(new URL("../test", import.meta.url))
       .filter((name) => name.endsWith(".test.ts"))
       .map((name) => `lib/test/${name}`),
     outdir: ".build/test",
@@ -79,7 +79,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const name = process.argv[2] ?? "";
   const target = TARGETS[name];
   if (!target) {
-    console.error(`usage: node scripts/build.mjs ${Object.keys(TARGETS).join("|")}`);
+    console.error(`usage: node lib/shims/build.mjs ${Object.keys(TARGETS).join("|")}`);
     process.exit(2);
   }
   await build(withShims(target));

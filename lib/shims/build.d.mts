@@ -1,4 +1,4 @@
-// Types of scripts/build.mjs for the TypeScript that imports it (e2e/bench/sizes.ts).
+// Types of lib/shims/build.mjs for the TypeScript that imports it (e2e/bench/sizes.ts).
 import type { BuildOptions } from "esbuild";
 
 export const SHIMS: Record<string, string>;
