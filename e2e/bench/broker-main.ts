@@ -9,13 +9,15 @@ import { startBroker } from "../../lib/testing/broker.js";
 const [port, statsFile] = [Number(process.argv[2]), process.argv[3]];
 if (!port || !statsFile) throw new Error("usage: broker.mjs PORT STATS_FILE");
 
-const delay = monitorEventLoopDelay({ resolution: 10 });
+const RESOLUTION_MS = 10;
+const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 delay.enable();
 const broker = await startBroker({ port, host: "127.0.0.1", path: "/broker" });
 
 process.once("SIGTERM", () => {
   delay.disable();
-  const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+  // Each sample is the whole interval between two timer ticks: the resolution itself is no delay.
+  const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e4 - RESOLUTION_MS * 100) / 100);
   const cpu = process.cpuUsage();
   writeFileSync(
     statsFile,

@@ -82,6 +82,7 @@ const sortedNs = (rs: { n: number }[]): number[] => [...new Set(rs.map((r) => r.
 
 /** The timing table: one row per figure and N, one column per implementation. */
 function timingTable(timings: TimingRecord[], runs: number, scaleRuns: number): string[] {
+  if (timings.length === 0) return [];
   const find = (figure: string, impl: Impl, n: number): TimingRecord | undefined => timings.find((t) => t.figure === figure && t.impl === impl && t.n === n);
   const lines = [`| figure (median / worst) | N | ${IMPLS.map((i) => HEAD[i]).join(" | ")} |`, `|---|---|${IMPLS.map(() => "---").join("|")}|`];
   const rows: [string, string][] = [
@@ -106,6 +107,7 @@ function timingTable(timings: TimingRecord[], runs: number, scaleRuns: number): 
 }
 
 function memoryTable(memory: MemoryRecord[]): string[] {
+  if (memory.length === 0) return [];
   const lines = [`| memory per tab (formed mesh) | N | ${IMPLS.map((i) => HEAD[i]).join(" | ")} |`, `|---|---|${IMPLS.map(() => "---").join("|")}|`];
   for (const n of sortedNs(memory)) {
     const cells = IMPLS.map((i) => {
@@ -178,6 +180,7 @@ function mediaTable(media: MediaRecord[]): string[] {
 }
 
 function sizeTable(sizes: SizeRecord | undefined): string[] {
+  if (!sizes) return [];
   const lines = ["| bundle | minified | gzipped |", "|---|---|---|"];
   for (const s of sizes?.sizes ?? []) lines.push(`| ${s.name} (${s.what}) | ${kb(s.minBytes)} | ${kb(s.gzipBytes)} |`);
   // moduleSizes() is sizes.ts's to shape: shown as it comes, one entry a line.
