@@ -3,6 +3,7 @@
 // that delay landed in every signalling round trip being timed. Serves once its HTTP path answers;
 // on SIGTERM writes its own event-loop delay and CPU time, then exits.
 import { writeFileSync } from "node:fs";
+import { getPriority } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { startBroker } from "../../lib/testing/broker.js";
 
@@ -25,6 +26,7 @@ process.once("SIGTERM", () => {
       eventLoopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
       cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
       uptimeSeconds: Math.round(process.uptime()),
+      nice: getPriority(),
     }),
   );
   void broker.close().finally(() => process.exit(0));

@@ -41,14 +41,23 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** utime + stime of each browser process now, in clock ticks. */
-function cpuTicks(): Map<number, number> {
-  const ticks = new Map<number, number>();
+/** Chromium's process type from its command line: renderer, gpu-process, utility, zygote, or browser. */
+function processType(pid: number): string {
+  const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  // Chromium rewrites its command line into one space-separated string: the type is the word after.
+  const type = /--type=([\w-]+)/.exec(cmdline)?.[1];
+  if (type) return type;
+  return cmdline.includes("chrom") ? "browser" : "other";
+}
+
+/** utime + stime of each browser process now, in clock ticks, with its type. */
+function cpuTicks(): Map<number, { ticks: number; type: string }> {
+  const ticks = new Map<number, { ticks: number; type: string }>();
   for (const pid of browserProcesses()) {
     try {
       const f = statFields(pid);
       // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the command name.
-      ticks.set(pid, Number(f[11]) + Number(f[12]));
+      ticks.set(pid, { ticks: Number(f[11]) + Number(f[12]), type: processType(pid) });
     } catch {
       // The process ended meanwhile.
     }
@@ -62,6 +71,8 @@ export interface CpuWindow {
   cpuSeconds: number;
   wallSeconds: number;
   processes: number;
+  /** Cores by Chromium process type (renderer, gpu-process, utility, browser, ...). */
+  byType: Record<string, number>;
 }
 
 /**
@@ -75,7 +86,12 @@ export async function browserCpu(ms: number): Promise<CpuWindow> {
   const after = cpuTicks();
   const wallSeconds = (performance.now() - start) / 1000;
   let ticks = 0;
-  for (const [pid, t] of after) ticks += t - (before.get(pid) ?? 0);
+  const byType: Record<string, number> = {};
+  for (const [pid, now] of after) {
+    const spent = now.ticks - (before.get(pid)?.ticks ?? 0);
+    ticks += spent;
+    byType[now.type] = (byType[now.type] ?? 0) + spent / clockTicks() / wallSeconds;
+  }
   const cpuSeconds = ticks / clockTicks();
-  return { cores: cpuSeconds / wallSeconds, cpuSeconds, wallSeconds, processes: after.size };
+  return { cores: cpuSeconds / wallSeconds, cpuSeconds, wallSeconds, processes: after.size, byType };
 }

@@ -302,15 +302,14 @@ test(`raw PeerJS and raw simple-peer: remote tab close and crash seen by the oth
   }
 });
 
-/** SCALE_RUNS meshmeet formations at `n` (tabs warmed up); memory per tab after the last. */
-async function meshmeetScale(pool: MeshPool, n: number): Promise<void> {
+/** SCALE_RUNS meshmeet formations at `n` (tabs warmed up); memory per tab after the last when `memory`. */
+async function meshmeetScale(pool: MeshPool, n: number, memory: boolean): Promise<void> {
   const formation = timing("scale", "meshmeet", n, SCALE_CAP);
   for (let run = 0; run < SCALE_RUNS; run++) {
     const group = await pool.take(n);
     try {
       formation.runs.push(await meshmeetFormation(group, SCALE_CAP));
-      // The pool holds exactly these n tabs (it grows with n), so the renderers are theirs.
-      if (run === SCALE_RUNS - 1) await measureMemory("meshmeet", group.map((p) => p.page));
+      if (memory && run === SCALE_RUNS - 1) await measureMemory("meshmeet", group.map((p) => p.page));
     } catch (error) {
       formation.runs.push(null);
       formation.failures.push(`run ${run + 1}: ${message(error)}; ${await whoSeesWhom(group)}`);
@@ -324,17 +323,18 @@ async function meshmeetScale(pool: MeshPool, n: number): Promise<void> {
 
 for (const impl of ["meshmeet", ...BASELINES] as const) {
   test(`${impl}: scale, mesh formation at N=${SCALE_N.join(",")}`, async ({ browser }) => {
-    // Only this implementation's tabs are open (memory per tab is read at each N).
+    // Only this implementation's tabs are open. Memory per tab is read at the largest N only: the
+    // warm-up there opened all the tabs, so at a smaller N some of the renderers would be idle spares.
     await disposePools();
     const top = Math.max(...SCALE_N);
     if (impl === "meshmeet") {
       const pool = meshmeetPool(browser, "meshmeet");
       await pool.warmUp(top, SCALE_CAP);
-      for (const n of SCALE_N) await meshmeetScale(pool, n);
+      for (const n of SCALE_N) await meshmeetScale(pool, n, n === top);
     } else {
       const pool = baselinePool(browser, impl);
       await pool.warmUp(top, SCALE_CAP);
-      for (const n of SCALE_N) await baselineFormations(pool, "scale", n, SCALE_RUNS, SCALE_CAP, n);
+      for (const n of SCALE_N) await baselineFormations(pool, "scale", n, SCALE_RUNS, SCALE_CAP, top);
     }
   });
 }
@@ -371,13 +371,15 @@ for (const impl of ["meshmeet", "meshmeet-hb250", ...BASELINES] as const) {
     // grows with N (the smaller N first), so no spare tab idles along.
     await disposePools();
     for (const n of [...CPU_N].sort((a, b) => a - b)) {
-      const cpu = { kind: "cpu" as const, impl, n, runs: [] as (number | null)[], settleMs: CPU_SETTLE_MS, windowMs: CPU_WINDOW_MS, failures: [] as string[] };
+      const cpu = { kind: "cpu" as const, impl, n, runs: [] as (number | null)[], byType: [] as Record<string, number>[], settleMs: CPU_SETTLE_MS, windowMs: CPU_WINDOW_MS, failures: [] as string[] };
       for (let run = 0; run < CPU_RUNS; run++) {
         try {
           const release = await formIdle(browser, impl, n);
           try {
             await settle(CPU_SETTLE_MS);
-            cpu.runs.push(Math.round((await browserCpu(CPU_WINDOW_MS)).cores * 1000) / 1000);
+            const window = await browserCpu(CPU_WINDOW_MS);
+            cpu.runs.push(Math.round(window.cores * 1000) / 1000);
+            cpu.byType.push(window.byType);
           } finally {
             await release();
           }

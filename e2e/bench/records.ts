@@ -44,6 +44,8 @@ export interface CpuRecord {
   impl: Impl;
   n: number;
   runs: (number | null)[];
+  /** Per successful run: cores by Chromium process type (renderer, gpu-process, utility, browser). */
+  byType: Record<string, number>[];
   settleMs: number;
   windowMs: number;
   failures: string[];

@@ -3,10 +3,13 @@
 // has built dist/meshmeet.global.js.
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg } from "node:os";
+import { loadavg, setPriority } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { BENCH_DIST, BENCH_SRC, BROKER_PID, BROKER_PORT, BROKER_SCRIPT, BROKER_STATS, RECORDS, RESULTS_DIR, ROOT, STARTED } from "./paths.js";
+
+/** The broker's nice value (lower runs first). */
+const BROKER_NICE = -10;
 
 async function buildPages(): Promise<void> {
   // Built the way meshmeet's own global bundle is: minified, es2022, browser IIFE.
@@ -46,6 +49,15 @@ async function startBrokerProcess(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   child.unref();
+  // A real broker runs on a machine of its own; here it shares 2 cores with every tab, and at load
+  // averages of 15-40 (other browsers on this machine) it stalled for seconds. Ahead of the browsers
+  // in the scheduler, its stalls stay out of every implementation's figures alike. Needs root (the
+  // namespace runner is); without it the broker runs at normal priority and says so.
+  try {
+    setPriority(child.pid!, BROKER_NICE);
+  } catch {
+    // Not permitted: the broker reports its own priority.
+  }
   writeFileSync(BROKER_PID, String(child.pid));
 }
 
