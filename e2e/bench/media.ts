@@ -31,6 +31,8 @@ interface RtpCounters {
   totalEncodeTime: number;
   frameWidth: number;
   frameHeight: number;
+  /** outbound-rtp qualityLimitationReason: none, cpu, bandwidth or other. */
+  limitedBy: string;
 }
 
 /** One open link of a page: its outbound and inbound RTP streams, by stats id. */
@@ -58,6 +60,7 @@ function linkCounters(page: Page): Promise<LinkCounters[]> {
           totalEncodeTime: num("totalEncodeTime"),
           frameWidth: num("frameWidth"),
           frameHeight: num("frameHeight"),
+          limitedBy: String(s["qualityLimitationReason"] ?? "none"),
         };
       });
       links.push(entry);
@@ -77,6 +80,9 @@ export interface MediaFigures {
   decode: { minWidth: number; minHeight: number; minFps: number; pairs: number; expectedPairs: number };
   /** Encoder time per encoded frame over every sender, ms. */
   encodeMsPerFrame: number | null;
+  /** Outbound video streams whose quality the sender limited at the window's end, by reason (cpu, bandwidth). */
+  limited: Record<string, number>;
+  videoStreams: number;
   windowSeconds: number;
 }
 
@@ -102,6 +108,8 @@ export async function measureCall(pages: Page[], windowMs: number): Promise<Medi
   const fps: number[] = [];
   let encodeSeconds = 0;
   let encodedFrames = 0;
+  const limited: Record<string, number> = {};
+  let videoStreams = 0;
   for (const [i, links] of after.entries()) {
     let sent = 0;
     for (const link of links) {
@@ -113,6 +121,8 @@ export async function measureCall(pages: Page[], windowMs: number): Promise<Medi
         sent += bytes;
         if (out.kind !== "video") continue;
         video += bytes;
+        videoStreams += 1;
+        if (out.limitedBy !== "none") limited[out.limitedBy] = (limited[out.limitedBy] ?? 0) + 1;
         encodeSeconds += out.totalEncodeTime - (was?.totalEncodeTime ?? 0);
         encodedFrames += out.frames - (was?.frames ?? 0);
       }
@@ -141,6 +151,8 @@ export async function measureCall(pages: Page[], windowMs: number): Promise<Medi
       expectedPairs: n * (n - 1),
     },
     encodeMsPerFrame: encodedFrames > 0 ? round1((encodeSeconds * 1000) / encodedFrames) : null,
+    limited,
+    videoStreams,
     windowSeconds: round1(seconds),
   };
 }

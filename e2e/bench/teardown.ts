@@ -176,6 +176,13 @@ function cpuByTypeTable(cpu: CpuRecord[]): string[] {
   return lines;
 }
 
+/** E.g. "3/20 (cpu 3)": how many outbound video streams were quality-limited, and why. */
+function limitedCell(f: NonNullable<MediaRecord["figures"]>): string {
+  const reasons = Object.entries(f.limited ?? {});
+  const count = reasons.reduce((sum, [, v]) => sum + v, 0);
+  return `${count}/${f.videoStreams ?? "?"}${reasons.length ? ` (${reasons.map(([k, v]) => `${k} ${v}`).join(", ")})` : ""}`;
+}
+
 function mediaTable(media: MediaRecord[]): string[] {
   if (media.length === 0) return [];
   const any = media[0]!;
@@ -183,19 +190,19 @@ function mediaTable(media: MediaRecord[]): string[] {
   const lines = [
     `meshmeet calls, fake camera and microphone on for everyone, one run each; measured over ${window} s after a ${any.settleMs / 1000} s settle. "fixed" passes adaptiveVideo: false (a meshmeet without that option ignores it).`,
     "",
-    "| video | N | CPU (all browser processes) | video per link, kbps median / max | upload per participant, kbps median / max | smallest decode of a remote video (receiver/remote pairs) | encode time per frame |",
-    "|---|---|---|---|---|---|---|",
+    "| video | N | CPU (all browser processes) | video per link, kbps median / max | upload per participant, kbps median / max | smallest decode of a remote video (receiver/remote pairs) | encode time per frame | video streams the encoder limited |",
+    "|---|---|---|---|---|---|---|---|",
   ];
   for (const mode of ["adaptive", "fixed"] as const) {
     for (const r of media.filter((m) => m.mode === mode).sort((a, b) => a.n - b.n)) {
       const f = r.figures;
       if (!f) {
-        lines.push(`| ${mode} | ${r.n} | failed: ${r.failures.join("; ")} | | | | |`);
+        lines.push(`| ${mode} | ${r.n} | failed: ${r.failures.join("; ")} | | | | | |`);
         continue;
       }
       const d = f.decode;
       lines.push(
-        `| ${mode} | ${r.n} | ${f.cores.toFixed(2)} cores | ${f.linkVideoKbps.median} / ${f.linkVideoKbps.max} (${f.linkVideoKbps.links} links) | ${f.uploadKbps.median} / ${f.uploadKbps.max} | ${d.minWidth}x${d.minHeight}, ${d.minFps} fps (${d.pairs}/${d.expectedPairs} pairs) | ${f.encodeMsPerFrame ?? "-"} ms |`,
+        `| ${mode} | ${r.n} | ${f.cores.toFixed(2)} cores | ${f.linkVideoKbps.median} / ${f.linkVideoKbps.max} (${f.linkVideoKbps.links} links) | ${f.uploadKbps.median} / ${f.uploadKbps.max} | ${d.minWidth}x${d.minHeight}, ${d.minFps} fps (${d.pairs}/${d.expectedPairs} pairs) | ${f.encodeMsPerFrame ?? "-"} ms | ${limitedCell(f)} |`,
       );
     }
   }
