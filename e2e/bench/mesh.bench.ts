@@ -29,6 +29,11 @@ const knob = (name: string, fallback: number): number => Number(process.env[name
 /** Repeats of every small figure (at least 5 for the published table). */
 const RUNS = knob("MESHMEET_BENCH_RUNS", 5);
 const SIZES = numbers("MESHMEET_BENCH_N", "2,4,6,8");
+/**
+ * Crash runs of meshmeet, default and old heartbeats: detection is bimodal (about 1 s or about the
+ * heartbeat timeout, 1.8 s), so 5 runs of identical settings gave medians of 1035 and 1762 ms.
+ */
+const CRASH_RUNS = knob("MESHMEET_BENCH_CRASH_RUNS", 10);
 /** Group size for the departure figures (one leaves, the others watch). */
 const DEPARTURE_N = 4;
 const FORMATION_TIMEOUT = 15_000;
@@ -204,10 +209,11 @@ const DEPARTURES: Departure[] = [
   { figure: "freeze: reconnecting", reason: null, act: (p) => p.freeze() },
 ];
 
-/** RUNS departures of one kind in meshmeet meetings of DEPARTURE_N: ms until the slowest other saw it. */
+/** Departures of one kind in meshmeet meetings of DEPARTURE_N: ms until the slowest other saw it. */
 async function meshmeetDepartures(pool: MeshPool, impl: Impl, departure: Departure): Promise<void> {
   const figure = timing(departure.figure, impl, DEPARTURE_N, MESHMEET_DEPARTURE_CAP);
-  for (let run = 0; run < RUNS; run++) {
+  const runs = departure.figure === "crash" ? CRASH_RUNS : RUNS;
+  for (let run = 0; run < runs; run++) {
     const group = await pool.take(DEPARTURE_N);
     let leaver: MeshParticipant | undefined;
     try {

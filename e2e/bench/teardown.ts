@@ -83,6 +83,7 @@ const sortedNs = (rs: { n: number }[]): number[] => [...new Set(rs.map((r) => r.
 
 /** The timing table: one row per figure and N, one column per implementation. */
 function timingTable(timings: TimingRecord[], runs: number, scaleRuns: number): string[] {
+  const crashRuns = Math.max(0, ...timings.filter((t) => t.figure === "crash" && t.impl.startsWith("meshmeet")).map((t) => t.runs.length));
   if (timings.length === 0) return [];
   const find = (figure: string, impl: Impl, n: number): TimingRecord | undefined => timings.find((t) => t.figure === figure && t.impl === impl && t.n === n);
   const lines = [`| figure (median / worst) | N | ${IMPLS.map((i) => HEAD[i]).join(" | ")} |`, `|---|---|${IMPLS.map(() => "---").join("|")}|`];
@@ -92,7 +93,7 @@ function timingTable(timings: TimingRecord[], runs: number, scaleRuns: number): 
     ["end", "End propagation (host's end() → last meeting-left)"],
     ["goodbye", "Leave seen by others: leave() (goodbye)"],
     ["tab close", "Leave seen by others: tab closed"],
-    ["crash", "Leave seen by others: renderer crash"],
+    ["crash", `Leave seen by others: renderer crash (meshmeet ${crashRuns} runs)`],
     ["freeze: reconnecting", "Frozen tab seen as reconnecting by the others (gone at reconnectTimeout)"],
   ];
   for (const [figure, label] of rows) {
@@ -235,13 +236,14 @@ function targetsOf(records: BenchRecord[]): Target[] {
   const times = (a: number | null, factor: number): number | null => (a === null ? null : Math.round(a * factor * 1000) / 1000);
   const adaptive5 = media("adaptive", 5);
   const fixed5 = media("fixed", 5);
-  const oldCrash = of("crash", "meshmeet-hb250", 4)?.median ?? null;
-  // Crash detection lands anywhere in a heartbeat period: 5 runs of the same settings differed by ~10%.
+  // The worst case, not the median: detection is bimodal (about 1 s, or at the heartbeat timeout), and
+  // medians of identical settings were 1035 and 1762 ms. The worst is the timeout's, give or take a tick.
+  const oldCrash = of("crash", "meshmeet-hb250", 4)?.worst ?? null;
   const CRASH_NOISE = 1.1;
   return [
     { name: "End propagation, N=6, median", goal: "≤ 50 ms", value: of("end", "meshmeet", 6)?.median ?? null, limit: 50, bound: "max", unit: "ms" },
     { name: "Crash seen by others, N=4, worst", goal: "≤ 3000 ms", value: of("crash", "meshmeet", 4)?.worst ?? null, limit: 3000, bound: "max", unit: "ms" },
-    { name: "Crash seen by others, N=4, median: defaults vs old heartbeats 250/1800", goal: "≤ 1.1x old heartbeats' median (run-to-run noise)", value: of("crash", "meshmeet", 4)?.median ?? null, limit: oldCrash === null ? null : Math.round(oldCrash * CRASH_NOISE), bound: "max", unit: "ms" },
+    { name: "Crash seen by others, N=4, worst: defaults vs old heartbeats 250/1800", goal: "≤ 1.1x old heartbeats' worst (run-to-run noise)", value: of("crash", "meshmeet", 4)?.worst ?? null, limit: oldCrash === null ? null : Math.round(oldCrash * CRASH_NOISE), bound: "max", unit: "ms" },
     { name: "Mesh formation, N=6, median", goal: "≤ 2000 ms", value: of("formation", "meshmeet", 6)?.median ?? null, limit: 2000, bound: "max", unit: "ms" },
     { name: "meshmeet's own code, gzipped", goal: "≤ 10 KiB", value: own ? own.gzipBytes : null, limit: 10 * 1024, bound: "max", unit: "B" },
     ...[8, 16].map((n): Target => ({ name: `Idle CPU, N=${n}: meshmeet vs raw simple-peer`, goal: "≤ 1.2x simple-peer's", value: cpu("meshmeet", n), limit: times(cpu("simple-peer", n), 1.2), bound: "max", unit: "cores" })),
