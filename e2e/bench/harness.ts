@@ -1,9 +1,10 @@
 // The bench's side of the tabs: meshmeet meetings through meshmeet/testing, baseline meshes through
 // their own pages, and memory read from /proc and CDP.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type { Browser, BrowserContext, CDPSession, Page } from "@playwright/test";
 import { createWithGlobalBuild, MeshKit, type MeshParticipant, type TestBroker } from "meshmeet/testing";
 import type { BaselinePage, LinkEvent } from "./baseline-api.js";
+import { browserProcesses } from "./cpu.js";
 
 export type Broker = TestBroker["broker"];
 
@@ -57,9 +58,36 @@ export class MeshPool {
   private readonly free: MeshParticipant[] = [];
   private opened = 0;
   private meetings = 0;
+  /** Sizes this pool already formed a mesh of, untimed, so that no timed run is a tab's first. */
+  private readonly warmed = new Set<number>();
 
-  constructor(private readonly broker: Broker, browser: Browser) {
-    this.kit = new MeshKit(browser, broker, { meshApp: { url: BLANK }, meshOptions: {}, meshCheckUncaught: false });
+  /**
+   * `meetingOptions` go to every initMeeting (e.g. old heartbeats, camera on); `initScripts` run in
+   * each tab before the page's own scripts, as the kit's page hook does.
+   */
+  constructor(
+    private readonly broker: Broker,
+    browser: Browser,
+    private readonly meetingOptions: Record<string, unknown> = {},
+    initScripts: (() => void)[] = [],
+    readonly label = "meshmeet",
+  ) {
+    this.kit = new MeshKit(browser, broker, {
+      meshApp: {
+        url: BLANK,
+        // The kit adds its own hook before the page loads; these go in once the context exists, and
+        // the reload makes them run before anything else of the page (reused tabs keep them).
+        create: async (page, info) => {
+          if (initScripts.length > 0) {
+            for (const script of initScripts) await page.context().addInitScript(script);
+            await page.reload({ waitUntil: "domcontentloaded" });
+          }
+          await createWithGlobalBuild(page, info);
+        },
+      },
+      meshOptions: meetingOptions,
+      meshCheckUncaught: false,
+    });
   }
 
   /** `n` participants of a fresh meeting, not joined yet (untimed). */
@@ -67,10 +95,10 @@ export class MeshPool {
     this.meetings += 1;
     const meetingId = `${this.kit.meetingId}r${this.meetings}`;
     const reused = this.free.splice(0, n);
-    return traced(`take ${n} meshmeet tabs (${n - reused.length} new)`, () =>
+    return traced(`take ${n} ${this.label} tabs (${n - reused.length} new)`, () =>
       Promise.all([
         ...reused.map(async (p) => {
-          await createWithGlobalBuild(p.page, { meetingId, participantId: p.id, name: p.id, broker: this.broker, iceServers: [] });
+          await createWithGlobalBuild(p.page, { ...this.meetingOptions, meetingId, participantId: p.id, name: p.id, broker: this.broker, iceServers: [] });
           return p;
         }),
         ...Array.from({ length: n - reused.length }, () => {
@@ -79,6 +107,23 @@ export class MeshPool {
         }),
       ]),
     );
+  }
+
+  /**
+   * One untimed formation of `n` (once per size): the first formation in fresh tabs cost 2-4x for
+   * every implementation, which is tab start-up, not the mesh.
+   */
+  async warmUp(n: number, timeout: number): Promise<void> {
+    if (this.warmed.has(n)) return;
+    this.warmed.add(n);
+    const group = await this.take(n);
+    try {
+      await traced(`warm-up ${this.label} N=${n}`, () => meshmeetFormation(group, timeout));
+    } catch (error) {
+      console.log(`  warm-up ${this.label} N=${n} did not form: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+    } finally {
+      await this.release(group);
+    }
   }
 
   /** Reloads the live tabs of a run for reuse; closes the ones in `broken` (crashed, frozen, closed). */
@@ -162,10 +207,27 @@ export class BaselinePool {
   private readonly free: { context: BrowserContext; page: Page }[] = [];
   private readonly all: BrowserContext[] = [];
 
+  private readonly warmed = new Set<number>();
+
   constructor(
     private readonly browser: Browser,
     readonly impl: Baseline,
+    private readonly broker: Broker,
   ) {}
+
+  /** One untimed formation of `n` (once per size), as {@link MeshPool.warmUp}. */
+  async warmUp(n: number, timeout: number): Promise<void> {
+    if (this.warmed.has(n)) return;
+    this.warmed.add(n);
+    const tabs = await this.take(n);
+    try {
+      await traced(`warm-up ${this.impl} N=${n}`, () => baselineFormation(tabs, this.broker, timeout));
+    } catch (error) {
+      console.log(`  warm-up ${this.impl} N=${n} did not form: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+    } finally {
+      await this.release(tabs);
+    }
+  }
 
   /** `n` fresh tabs with ids no other mesh uses (untimed). */
   take(n: number): Promise<BaselineTab[]> {
@@ -280,27 +342,7 @@ export async function baselineDepartures(
 
 /** Renderer processes under this worker (Chromium is its child): PSS and RSS from /proc, in kB. */
 function rendererMemory(): { pssKB: number; rssKB: number; renderers: number } {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  const descendants: number[] = [];
-  const queue = [process.pid];
-  while (queue.length > 0) {
-    for (const child of children.get(queue.shift()!) ?? []) {
-      descendants.push(child);
-      queue.push(child);
-    }
-  }
+  const descendants = browserProcesses();
   let pssKB = 0;
   let rssKB = 0;
   let renderers = 0;

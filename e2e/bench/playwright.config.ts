@@ -13,8 +13,9 @@ export default defineConfig<MeshOptions>({
   workers: 1,
   fullyParallel: false,
   retries: 0,
-  timeout: 300_000,
-  globalTimeout: 15 * 60_000,
+  timeout: 600_000,
+  // A full run takes about 25 minutes on a 2-core machine; room for a loaded one.
+  globalTimeout: 45 * 60_000,
   reporter: [["list"]],
   outputDir: "../../test-results/bench",
   use: {

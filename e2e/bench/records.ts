@@ -1,9 +1,11 @@
 // Bench records: each test appends its figures as JSON lines; the teardown summarises them.
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import type { MediaFigures } from "./media.js";
 import { RECORDS } from "./paths.js";
 import type { BundleSize } from "./sizes.js";
 
-export type Impl = "meshmeet" | "peerjs" | "simple-peer";
+/** "meshmeet-hb250": meshmeet with the old heartbeats (heartbeatInterval 250, heartbeatTimeout 1800). */
+export type Impl = "meshmeet" | "meshmeet-hb250" | "peerjs" | "simple-peer";
 
 /** Repeated timings of one figure: ms per run, null where the event was not seen within `capMs`. */
 export interface TimingRecord {
@@ -20,6 +22,8 @@ export interface TimingRecord {
 export interface SizeRecord {
   kind: "sizes";
   sizes: BundleSize[];
+  /** Per module of meshmeet's own code, when sizes.ts offers moduleSizes(). */
+  modules?: unknown;
 }
 
 export interface MemoryRecord {
@@ -34,16 +38,30 @@ export interface MemoryRecord {
   jsHeapUsedKB: number;
 }
 
-export interface ScaleRecord {
-  kind: "scale";
+/** Idle CPU of a formed mesh (no media): all browser processes, cores, one value per run. */
+export interface CpuRecord {
+  kind: "cpu";
   impl: Impl;
-  limitMs: number;
-  /** Every N tried: formation ms per run (null: did not form within the limit). */
-  tried: { n: number; runs: (number | null)[]; failures: string[] }[];
-  largestN: number | null;
+  n: number;
+  runs: (number | null)[];
+  /** Per successful run: cores by Chromium process type (renderer, gpu-process, utility, browser). */
+  byType: Record<string, number>[];
+  settleMs: number;
+  windowMs: number;
+  failures: string[];
 }
 
-export type BenchRecord = TimingRecord | SizeRecord | MemoryRecord | ScaleRecord;
+/** One call with camera and microphone on, measured over a window after a settle. */
+export interface MediaRecord {
+  kind: "media";
+  mode: "adaptive" | "fixed";
+  n: number;
+  figures: MediaFigures | null;
+  settleMs: number;
+  failures: string[];
+}
+
+export type BenchRecord = TimingRecord | SizeRecord | MemoryRecord | CpuRecord | MediaRecord;
 
 export function record(r: BenchRecord): void {
   appendFileSync(RECORDS, JSON.stringify(r) + "\n");
