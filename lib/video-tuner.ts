@@ -1,6 +1,7 @@
 // Keeps every link's senders on the plan (video-plan.ts): at once when a link is made or our media
 // changes, and every two seconds while we send video, from what the browser reports on each link
-// (why the encoder is limited, the bandwidth it estimates, the round trip). Reading statistics costs
+// (an encoder limited by the CPU; round trips long enough to mean queues, with the bandwidth the
+// browser then estimates). Reading statistics costs
 // CPU, so nothing is read while no camera or screen is on.
 import type { Cancel, Timers } from "./clock.js";
 import type { Link } from "./link.js";
@@ -14,13 +15,13 @@ type Kind = "audio" | "video" | "share";
 export const TUNE_INTERVAL_MS = 2000;
 // Round trips above this mean packets queue somewhere: the link's share steps down.
 const LONG_RTT_MS = 400;
-// After a limited sample: the link may use this much of what the browser estimates it can send.
+// With long round trips and the encoder short of bandwidth: the link may use this much of the estimate.
 const ESTIMATE_USE = 0.85;
 // A link's ceiling rises by this much per clean sample, until it no longer limits anything.
 const CAP_RECOVERY = 1.25;
-// The encoder budget while the CPU limits it: down by this much per limited sample, back up after
-// CPU_CLEAN_SAMPLES clean ones.
-const CPU_STEP = 0.7;
+// A limited link's ceiling, and the encoder budget while the CPU limits it, go down by this much per
+// limited sample; the encoder budget comes back up after CPU_CLEAN_SAMPLES clean ones.
+const STEP_DOWN = 0.7;
 const CPU_CLEAN_SAMPLES = 3;
 
 /** What one link's statistics say about our sending on it. */
@@ -135,10 +136,13 @@ export class VideoTuner {
         const feedback = feedbackOf(report);
         cpuLimited ||= feedback.cpuLimited;
         const cap = this.caps.get(link.remoteId) ?? null;
-        if (feedback.bandwidthLimited && feedback.availableBps !== null) {
-          this.caps.set(link.remoteId, Math.min(cap ?? fair, feedback.availableBps * ESTIMATE_USE));
-        } else if (feedback.rttMs !== null && feedback.rttMs > LONG_RTT_MS) {
-          this.caps.set(link.remoteId, (cap ?? fair) * CPU_STEP);
+        // The browser's estimate counts only with queues building (long round trips): a link that sends
+        // little is estimated at little more than it sends, and "bandwidth" is then the encoder asking for
+        // what the estimate has not probed yet, so capping there would only ratchet the picture down.
+        // Short of that, the browser follows the link's bandwidth itself, within our ceiling.
+        if (feedback.rttMs !== null && feedback.rttMs > LONG_RTT_MS) {
+          const estimate = feedback.bandwidthLimited && feedback.availableBps !== null ? feedback.availableBps * ESTIMATE_USE : Number.POSITIVE_INFINITY;
+          this.caps.set(link.remoteId, Math.min((cap ?? fair) * STEP_DOWN, estimate));
         } else if (cap !== null) {
           if (cap * CAP_RECOVERY >= fair) this.caps.delete(link.remoteId);
           else this.caps.set(link.remoteId, cap * CAP_RECOVERY);
@@ -146,11 +150,11 @@ export class VideoTuner {
       });
       for (const id of this.caps.keys()) if (!links.some((link) => link.remoteId === id)) this.caps.delete(id);
       if (cpuLimited) {
-        this.cpuScale = Math.max(0.25, this.cpuScale * CPU_STEP);
+        this.cpuScale = Math.max(0.25, this.cpuScale * STEP_DOWN);
         this.cleanSamples = 0;
         this.deps.log.debug(`video: the CPU limits the encoder; budget scaled to ${this.cpuScale.toFixed(2)}`);
       } else if (this.cpuScale < 1 && ++this.cleanSamples >= CPU_CLEAN_SAMPLES) {
-        this.cpuScale = Math.min(1, this.cpuScale / CPU_STEP);
+        this.cpuScale = Math.min(1, this.cpuScale / STEP_DOWN);
         this.cleanSamples = 0;
       }
       this.apply();

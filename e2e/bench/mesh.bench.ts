@@ -59,6 +59,10 @@ const MEDIA_FORMATION_TIMEOUT = 30_000;
 const SETTLE_MS = 300;
 /** The heartbeats meshmeet had before they were made cheaper: crash detection must not get slower than this. */
 const OLD_HEARTBEATS = { heartbeatInterval: 250, heartbeatTimeout: 1800 };
+// Rare pings: what an idle mesh costs when crash detection waits for 0.6 x 8 s (idle CPU only).
+const RARE_HEARTBEATS = { heartbeatInterval: 3000, heartbeatTimeout: 8000 };
+type MeshImpl = "meshmeet" | "meshmeet-hb250" | "meshmeet-hb3000";
+const HEARTBEATS: Record<MeshImpl, Record<string, number>> = { meshmeet: {}, "meshmeet-hb250": OLD_HEARTBEATS, "meshmeet-hb3000": RARE_HEARTBEATS };
 
 const BROKER = BENCH_BROKER;
 const BASELINES = ["peerjs", "simple-peer"] as const satisfies readonly Baseline[];
@@ -81,13 +85,12 @@ test.describe.configure({ timeout: 600_000 });
 // per set of meeting options).
 const meshPools = new Map<string, MeshPool>();
 const baselinePools = new Map<Baseline, BaselinePool>();
-function meshPool(browser: Browser, label: "meshmeet" | "meshmeet-hb250" | string, options: Record<string, unknown> = {}, initScripts: (() => void)[] = []): MeshPool {
+function meshPool(browser: Browser, label: MeshImpl | string, options: Record<string, unknown> = {}, initScripts: (() => void)[] = []): MeshPool {
   const pool = meshPools.get(label) ?? new MeshPool(BROKER, browser, options, initScripts, label);
   meshPools.set(label, pool);
   return pool;
 }
-const meshmeetPool = (browser: Browser, impl: "meshmeet" | "meshmeet-hb250"): MeshPool =>
-  meshPool(browser, impl, impl === "meshmeet-hb250" ? OLD_HEARTBEATS : {});
+const meshmeetPool = (browser: Browser, impl: MeshImpl): MeshPool => meshPool(browser, impl, HEARTBEATS[impl]);
 function baselinePool(browser: Browser, impl: Baseline): BaselinePool {
   const pool = baselinePools.get(impl) ?? new BaselinePool(browser, impl, BROKER);
   baselinePools.set(impl, pool);
@@ -126,9 +129,7 @@ test.afterAll(disposePools);
 
 test("bundle sizes", async () => {
   const bundles = await sizes.bundleSizes();
-  // moduleSizes() may not exist yet (sizes.ts is someone else's): used when it does.
-  const moduleSizes = (sizes as { moduleSizes?: () => Promise<unknown> }).moduleSizes;
-  record({ kind: "sizes", sizes: bundles, ...(moduleSizes ? { modules: await moduleSizes() } : {}) });
+  record({ kind: "sizes", sizes: bundles, modules: await sizes.moduleSizes() });
   for (const s of bundles) console.log(`  ${s.name}: ${s.minBytes} B min, ${s.gzipBytes} B gzip`);
 });
 
@@ -347,7 +348,7 @@ for (const impl of ["meshmeet", ...BASELINES] as const) {
 
 /** Forms a mesh of `n` with one implementation; returns the tabs' release, or throws. */
 async function formIdle(browser: Browser, impl: Impl, n: number): Promise<() => Promise<void>> {
-  if (impl === "meshmeet" || impl === "meshmeet-hb250") {
+  if (impl !== "peerjs" && impl !== "simple-peer") {
     const pool = meshmeetPool(browser, impl);
     await pool.warmUp(n, SCALE_CAP);
     const group = await pool.take(n);
@@ -371,7 +372,7 @@ async function formIdle(browser: Browser, impl: Impl, n: number): Promise<() => 
   return () => pool.release(tabs);
 }
 
-for (const impl of ["meshmeet", "meshmeet-hb250", ...BASELINES] as const) {
+for (const impl of ["meshmeet", "meshmeet-hb250", "meshmeet-hb3000", ...BASELINES] as const) {
   test(`${impl}: idle CPU of a formed mesh, N=${CPU_N.join(",")}`, async ({ browser }) => {
     // The whole browser is measured: only this implementation's tabs may be open, and the pool
     // grows with N (the smaller N first), so no spare tab idles along.
@@ -400,11 +401,11 @@ for (const impl of ["meshmeet", "meshmeet-hb250", ...BASELINES] as const) {
   });
 }
 
-for (const mode of ["adaptive", "fixed"] as const) {
+// "audio only": the same calls with every camera off, to show what a call costs besides its video.
+for (const mode of ["adaptive", "fixed", "audio only"] as const) {
   test(`meshmeet: calls with camera and microphone, ${mode} video, N=${MEDIA_N.join(",")}`, async ({ browser }) => {
     await disposePools();
-    // adaptiveVideo: false is ignored by a meshmeet that does not know the option yet.
-    const options = { micEnabled: true, webcamEnabled: true, ...(mode === "fixed" ? { adaptiveVideo: false } : {}) };
+    const options = { micEnabled: true, webcamEnabled: mode !== "audio only", ...(mode === "fixed" ? { adaptiveVideo: false } : {}) };
     const pool = meshPool(browser, `meshmeet-${mode}`, options, [recordPeerConnections]);
     for (const n of MEDIA_N) {
       const media = { kind: "media" as const, mode, n, figures: null as Awaited<ReturnType<typeof measureCall>> | null, settleMs: MEDIA_SETTLE_MS, failures: [] as string[] };

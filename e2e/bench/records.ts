@@ -2,10 +2,13 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import type { MediaFigures } from "./media.js";
 import { RECORDS } from "./paths.js";
-import type { BundleSize } from "./sizes.js";
+import type { BundleSize, ModuleSize } from "./sizes.js";
 
-/** "meshmeet-hb250": meshmeet with the old heartbeats (heartbeatInterval 250, heartbeatTimeout 1800). */
-export type Impl = "meshmeet" | "meshmeet-hb250" | "peerjs" | "simple-peer";
+/**
+ * "meshmeet-hb250": meshmeet with the old heartbeats (heartbeatInterval 250, heartbeatTimeout 1800);
+ * "meshmeet-hb3000": with rare ones (3000 / 8000), for what the idle-CPU target would cost in crash detection.
+ */
+export type Impl = "meshmeet" | "meshmeet-hb250" | "meshmeet-hb3000" | "peerjs" | "simple-peer";
 
 /** Repeated timings of one figure: ms per run, null where the event was not seen within `capMs`. */
 export interface TimingRecord {
@@ -23,7 +26,7 @@ export interface SizeRecord {
   kind: "sizes";
   sizes: BundleSize[];
   /** Per module of meshmeet's own code, when sizes.ts offers moduleSizes(). */
-  modules?: unknown;
+  modules?: ModuleSize[];
 }
 
 export interface MemoryRecord {
@@ -54,7 +57,8 @@ export interface CpuRecord {
 /** One call with camera and microphone on, measured over a window after a settle. */
 export interface MediaRecord {
   kind: "media";
-  mode: "adaptive" | "fixed";
+  /** "audio only": the same calls with cameras off, what a call costs besides its video. */
+  mode: "adaptive" | "fixed" | "audio only";
   n: number;
   figures: MediaFigures | null;
   settleMs: number;

@@ -11,6 +11,7 @@ const IMPLS: Impl[] = ["meshmeet", "peerjs", "simple-peer"];
 const HEAD: Record<Impl, string> = {
   meshmeet: "meshmeet",
   "meshmeet-hb250": "meshmeet, old heartbeats 250/1800",
+  "meshmeet-hb3000": "meshmeet, heartbeats 3000/8000",
   peerjs: "raw PeerJS",
   "simple-peer": "raw simple-peer",
 };
@@ -121,7 +122,7 @@ function memoryTable(memory: MemoryRecord[]): string[] {
   return lines;
 }
 
-const CPU_IMPLS: Impl[] = ["meshmeet", "meshmeet-hb250", "peerjs", "simple-peer"];
+const CPU_IMPLS: Impl[] = ["meshmeet", "meshmeet-hb250", "meshmeet-hb3000", "peerjs", "simple-peer"];
 
 /** Median cores of an idle-CPU record, null when no run measured. */
 function cpuMedian(r: CpuRecord | undefined): number | null {
@@ -189,12 +190,12 @@ function mediaTable(media: MediaRecord[]): string[] {
   const any = media[0]!;
   const window = any.figures?.windowSeconds ?? 10;
   const lines = [
-    `meshmeet calls, fake camera and microphone on for everyone, one run each; measured over ${window} s after a ${any.settleMs / 1000} s settle. "fixed" passes adaptiveVideo: false (a meshmeet without that option ignores it).`,
+    `meshmeet calls, fake camera and microphone on for everyone, one run each; measured over ${window} s after a ${any.settleMs / 1000} s settle. "fixed" passes adaptiveVideo: false (the browser's default encoding); "audio only" keeps every camera off (what a call costs besides its video; no video to decode).`,
     "",
     "| video | N | CPU (all browser processes) | video per link, kbps median / max | upload per participant, kbps median / max | smallest decode of a remote video (receiver/remote pairs) | encode time per frame | video streams the encoder limited |",
     "|---|---|---|---|---|---|---|---|",
   ];
-  for (const mode of ["adaptive", "fixed"] as const) {
+  for (const mode of ["adaptive", "fixed", "audio only"] as const) {
     for (const r of media.filter((m) => m.mode === mode).sort((a, b) => a.n - b.n)) {
       const f = r.figures;
       if (!f) {
@@ -214,11 +215,10 @@ function sizeTable(sizes: SizeRecord | undefined): string[] {
   if (!sizes) return [];
   const lines = ["| bundle | minified | gzipped |", "|---|---|---|"];
   for (const s of sizes?.sizes ?? []) lines.push(`| ${s.name} (${s.what}) | ${kb(s.minBytes)} | ${kb(s.gzipBytes)} |`);
-  // moduleSizes() is sizes.ts's to shape: shown as it comes, one entry a line.
-  const modules = sizes?.modules;
-  if (Array.isArray(modules) && modules.length > 0) {
-    lines.push("", "Per module:", "");
-    for (const m of modules) lines.push(`- ${typeof m === "object" && m !== null ? Object.entries(m).map(([k, v]) => `${k}: ${String(v)}`).join(", ") : String(m)}`);
+  const modules = sizes.modules ?? [];
+  if (modules.length > 0) {
+    lines.push("", "| meshmeet's own module | minified | its share of the gzipped own code | gzipped alone |", "|---|---|---|---|");
+    for (const m of modules) lines.push(`| ${m.path} | ${m.minBytes} B | ${m.gzipShareBytes} B | ${m.gzipAloneBytes} B |`);
   }
   return lines;
 }
@@ -232,7 +232,9 @@ function targetsOf(records: BenchRecord[]): Target[] {
   const cpu = (impl: Impl, n: number): number | null => cpuMedian(records.find((r): r is CpuRecord => r.kind === "cpu" && r.impl === impl && r.n === n));
   const media = (mode: "adaptive" | "fixed", n: number): MediaRecord["figures"] =>
     records.find((r): r is MediaRecord => r.kind === "media" && r.mode === mode && r.n === n)?.figures ?? null;
-  const own = records.find((r): r is SizeRecord => r.kind === "sizes")?.sizes.find((s) => s.name === "meshmeet's own code");
+  const bundles = records.find((r): r is SizeRecord => r.kind === "sizes")?.sizes ?? [];
+  const own = bundles.find((s) => s.name === "meshmeet's own code");
+  const global = bundles.find((s) => s.name === "dist/meshmeet.global.js");
   const times = (a: number | null, factor: number): number | null => (a === null ? null : Math.round(a * factor * 1000) / 1000);
   const adaptive5 = media("adaptive", 5);
   const fixed5 = media("fixed", 5);
@@ -246,6 +248,7 @@ function targetsOf(records: BenchRecord[]): Target[] {
     { name: "Crash seen by others, N=4, worst: defaults vs old heartbeats 250/1800", goal: "≤ 1.1x old heartbeats' worst (run-to-run noise)", value: of("crash", "meshmeet", 4)?.worst ?? null, limit: oldCrash === null ? null : Math.round(oldCrash * CRASH_NOISE), bound: "max", unit: "ms" },
     { name: "Mesh formation, N=6, median", goal: "≤ 2000 ms", value: of("formation", "meshmeet", 6)?.median ?? null, limit: 2000, bound: "max", unit: "ms" },
     { name: "meshmeet's own code, gzipped", goal: "≤ 10 KiB", value: own ? own.gzipBytes : null, limit: 10 * 1024, bound: "max", unit: "B" },
+    { name: "dist/meshmeet.global.js, gzipped", goal: "< 47 KB", value: global ? global.gzipBytes : null, limit: 47_000, bound: "max", unit: "B" },
     ...[8, 16].map((n): Target => ({ name: `Idle CPU, N=${n}: meshmeet vs raw simple-peer`, goal: "≤ 1.2x simple-peer's", value: cpu("meshmeet", n), limit: times(cpu("simple-peer", n), 1.2), bound: "max", unit: "cores" })),
     { name: "Call N=5: adaptive CPU vs fixed", goal: "≤ 0.5x fixed's", value: adaptive5?.cores ?? null, limit: times(fixed5?.cores ?? null, 0.5), bound: "max", unit: "cores" },
     { name: "Call N=5, adaptive: smallest remote video decoded", goal: "≥ 320x180 px", value: adaptive5 ? Math.min(adaptive5.decode.minWidth, (adaptive5.decode.minHeight * 16) / 9) : null, limit: 320, bound: "min", unit: "px wide (16:9 equivalent)" },

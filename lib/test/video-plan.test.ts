@@ -2,7 +2,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AUDIO_RESERVE_BPS, DEFAULT_UPLINK_BUDGET, planLink, type PlanInput, type SenderEncoding } from "../video-plan.js";
-import { feedbackOf } from "../video-tuner.js";
+import { Timers } from "../clock.js";
+import type { Link } from "../link.js";
+import { silentLogger } from "../log.js";
+import { TUNE_INTERVAL_MS, VideoTuner, feedbackOf } from "../video-tuner.js";
+import { FakeClock } from "./fake-clock.js";
 
 const CAMERA = { width: 640, height: 360, frameRate: 30 };
 const HD = { width: 1280, height: 720, frameRate: 30 };
@@ -78,4 +82,55 @@ test("feedbackOf: the encoder's limitation and the selected pair's estimate and 
     ["O1", { id: "O1", type: "outbound-rtp", kind: "video", qualityLimitationReason: "cpu" }],
   ]) as unknown as RTCStatsReport;
   assert.deepEqual(feedbackOf(firefox), { cpuLimited: true, bandwidthLimited: false, availableBps: null, rttMs: 20 });
+});
+
+// A link as the tuner sees it: its statistics say what `stats` holds now; what it was told is kept.
+function fakeLink(remoteId: string, stats: () => Record<string, unknown>[]) {
+  const told: SenderEncoding[] = [];
+  const link = {
+    remoteId,
+    state: "open",
+    stats: async () => new Map(stats().map((s, i) => [`s${i}`, { id: `s${i}`, ...s }])) as unknown as RTCStatsReport,
+    setEncoding: (kind: string, encoding: SenderEncoding) => {
+      if (kind === "video") told.push(encoding);
+    },
+  };
+  return { link: link as unknown as Link, told };
+}
+
+const camera = { getSettings: () => ({ width: 640, height: 360, frameRate: 30 }) } as unknown as MediaStreamTrack;
+const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+test("the tuner: 'bandwidth' on a link with short round trips changes nothing (the browser follows the link itself); long round trips shrink that link only, until they are gone; CPU-limited encoders shrink every link", async () => {
+  const clock = new FakeClock();
+  let rtt = 0.02;
+  let reason = "bandwidth";
+  const pair = () => ({ type: "candidate-pair", nominated: true, state: "succeeded", currentRoundTripTime: rtt, availableOutgoingBitrate: 300_000 });
+  const bob = fakeLink("bob", () => [pair(), { type: "outbound-rtp", kind: "video", qualityLimitationReason: reason }]);
+  const carol = fakeLink("carol", () => [{ type: "candidate-pair", nominated: true, state: "succeeded", currentRoundTripTime: 0.02 }]);
+  const tuner = new VideoTuner({ timers: new Timers(clock), log: silentLogger, links: () => [bob.link, carol.link], track: (kind) => (kind === "video" ? camera : null), budgetBps: 2_500_000 });
+  tuner.update();
+  const first = bob.told.at(-1)!;
+  assert.equal(first.scaleResolutionDownBy, 360 / 270, "two links: 480x270 each");
+  clock.advance(TUNE_INTERVAL_MS);
+  await flush();
+  assert.equal(bob.told.length, 1, "short round trips: the encoder's 'bandwidth' alone changes nothing");
+  rtt = 0.6;
+  clock.advance(TUNE_INTERVAL_MS);
+  await flush();
+  assert.ok(bob.told.at(-1)!.maxBitrate! <= 300_000 * 0.85, "long round trips: within the browser's estimate");
+  assert.equal(carol.told.length, 1, "the other link keeps its plan");
+  rtt = 0.02;
+  reason = "none";
+  for (let i = 0; i < 30; i++) {
+    clock.advance(TUNE_INTERVAL_MS);
+    await flush();
+  }
+  assert.deepEqual(bob.told.at(-1), first, "recovered");
+  reason = "cpu";
+  clock.advance(TUNE_INTERVAL_MS);
+  await flush();
+  assert.ok(carol.told.at(-1)!.scaleResolutionDownBy! > first.scaleResolutionDownBy!, "CPU-limited: every link smaller");
+  tuner.stop();
+  assert.equal(clock.pending, 0);
 });
