@@ -58,6 +58,7 @@ test("a screen share is favoured: it keeps its size and most of the bits, the ca
   const both = planLink(input({ links: 2, camera: CAMERA, share: SCREEN }));
   const alone = planLink(input({ links: 2, camera: CAMERA }));
   assert.equal(both.share?.degradationPreference, "maintain-resolution");
+  assert.equal(both.video?.degradationPreference, "maintain-framerate", "a camera keeps its frame rate");
   assert.equal(both.share?.priority, "medium");
   assert.ok(both.share!.maxBitrate! > both.video!.maxBitrate!);
   assert.ok(picture(both.video).height * picture(both.video).fps < picture(alone.video).height * picture(alone.video).fps);
