@@ -41,8 +41,19 @@ export async function isolate(victim: MeshParticipant, others: MeshParticipant[]
   // along with the victim (a pre-existing flake: 4 of 12 runs of this test on 31deabd).
   const endpoint = (address: string, port: number): string => `${address} . ${port}`;
   const ends = (p: UdpPair): [string, string] => [endpoint(p.localAddress, p.local), endpoint(p.remoteAddress, p.remote)];
-  const victimPairs = await victim.udpPairs();
-  const othersPairs = (await Promise.all(others.map((o) => o.udpPairs()))).flat();
+  // Right after a mesh formed, a connection's selected candidate pair can be missing from getStats for
+  // a moment (see cutLink): a link missing from both sides' lists would be kept open. Every participant
+  // here has a link to each of the others, so wait (bounded) until each reports them all.
+  const links = others.length;
+  const deadline = Date.now() + 5000;
+  let victimPairs = await victim.udpPairs();
+  let perOther = await Promise.all(others.map((o) => o.udpPairs()));
+  while ((victimPairs.length < links || perOther.some((pairs) => pairs.length < links)) && Date.now() < deadline) {
+    await victim.page.waitForTimeout(100);
+    victimPairs = await victim.udpPairs();
+    perOther = await Promise.all(others.map((o) => o.udpPairs()));
+  }
+  const othersPairs = perOther.flat();
   const victimEnds = new Set(victimPairs.flatMap(ends));
   // The two ports of each of the victim's links, in the order the other side sees them: a link the two
   // sides report on different addresses (one side's 127.0.0.1 candidate is the other's 198.18.0.1) is

@@ -137,6 +137,9 @@ describe("joining", () => {
       [{ meetingId: "room", heartbeatInterval: 500, heartbeatTimeout: 500 }, "invalid-argument"],
       [{ meetingId: "room", joinTimeout: -1 }, "invalid-argument"],
       [{ meetingId: "room", iceServers: "stun:example.org" }, "invalid-argument"],
+      [{ meetingId: "room", adaptiveVideo: "yes" }, "invalid-argument"],
+      [{ meetingId: "room", uplinkBudget: 1000 }, "invalid-argument"],
+      [{ meetingId: "room", uplinkBudget: Number.POSITIVE_INFINITY }, "invalid-argument"],
     ];
     for (const [config, code] of cases) {
       assert.equal(codeOf(thrown(make(config))), code, JSON.stringify(config));
