@@ -316,12 +316,6 @@ export class LinkTable {
     return Math.max(this.config.heartbeatTimeout * DOUBT_AT, this.config.heartbeatInterval * DOUBT_INTERVALS);
   }
 
-  /** Our current link to `id` was doubted and has been quiet since (not yet silent). */
-  stillDoubted(id: string): boolean {
-    const link = this.links.get(id);
-    return !!link && this.doubted.has(link) && !link.silent && link.state === "open";
-  }
-
   /** A member's link was heard within `withinMs` (default: not yet doubted). */
   hasLiveLink(withinMs = this.doubtAfter): boolean {
     const now = this.deps.timers.now();

@@ -113,7 +113,6 @@ export class Mesh {
       reconnectTimeout: config.reconnectTimeout,
       // Asked only while our own socket works: otherwise nobody's answer would mean anything.
       probe: async (id) => (this.brokerUp && this.self !== null ? registrationOf(env.openChannel, this.scope.brokerIdOf(id), PROBE_TIMEOUT_MS) : "unknown"),
-      stillQuiet: (id) => this.links.stillDoubted(id),
       relink: (id) => this.links.relink(id),
       reconnecting: (id) => this.memberEvent("member-reconnecting", id),
       reconnected: (id) => this.memberEvent("member-reconnected", id),

@@ -14,8 +14,6 @@ export interface PresenceDeps {
   reconnectTimeout: number;
   /** Asks the broker whether `id`'s registration still exists. Never rejects. */
   probe(id: string): Promise<Registration>;
-  /** Our link to `id` is still quiet (doubted, not yet silent, not heard since). */
-  stillQuiet(id: string): boolean;
   /** Offers `id` a new link (through the broker), unless one is being set up. */
   relink(id: string): void;
   /** `id` went silent (first time in this episode). */
@@ -31,10 +29,6 @@ const RELINK_EVERY_MS = 1000;
 // The broker is asked at once, then with these pauses, then every last one: a closed tab's socket can
 // reach the broker a moment after its link closed.
 const PROBE_PAUSES_MS = [300, 700, 1500, 3000];
-// A doubted member still registered is asked again this often while its link stays quiet, until it is
-// silent (then the episode's probes take over): with pings every 700 ms a link can be doubted a moment
-// after a crash, before the crashed tab's socket has reached the broker.
-const DOUBT_PAUSE_MS = 250;
 
 interface Episode {
   since: number;
@@ -91,25 +85,15 @@ export class Presence {
   }
 
   /**
-   * `id` has been quiet for a while, not yet long enough to count as silent: ask the broker now, and
-   * again while the link stays quiet, so that a crashed tab is told gone before the heartbeat timeout.
-   * Still registered: nothing happens.
+   * `id` has been quiet for a while, not yet long enough to count as silent: ask the broker now (once),
+   * so that a crashed tab is told gone at about the heartbeat timeout. Still registered: nothing happens.
    */
   doubt(id: string): void {
     if (this.silent.has(id) || this.doubting.has(id)) return;
     this.doubting.add(id);
-    this.askWhileQuiet(id);
-  }
-
-  private askWhileQuiet(id: string): void {
-    const quiet = (): boolean => !this.silent.has(id) && this.deps.stillQuiet(id);
     void this.deps.probe(id).then((answer) => {
-      if (answer !== "gone") {
-        if (!quiet()) this.doubting.delete(id);
-        else this.deps.timers.after(DOUBT_PAUSE_MS, () => (quiet() ? this.askWhileQuiet(id) : this.doubting.delete(id)));
-        return;
-      }
       this.doubting.delete(id);
+      if (answer !== "gone") return;
       this.deps.log.info(`${id} went quiet and is no longer registered at the broker: gone`);
       this.end(id);
       this.deps.lost(id);

@@ -79,7 +79,7 @@ describe("Deliveries", () => {
   });
 });
 
-function presence(clock: FakeClock, answers: Registration[], stillQuiet: (id: string) => boolean = () => false) {
+function presence(clock: FakeClock, answers: Registration[]) {
   const calls: string[] = [];
   const p = new Presence({
     timers: new Timers(clock),
@@ -89,7 +89,6 @@ function presence(clock: FakeClock, answers: Registration[], stillQuiet: (id: st
       calls.push(`probe ${id}`);
       return answers.shift() ?? "here";
     },
-    stillQuiet,
     relink: (id) => calls.push(`relink ${id}`),
     reconnecting: (id) => calls.push(`reconnecting ${id}`),
     reconnected: (id) => calls.push(`reconnected ${id}`),
@@ -136,29 +135,6 @@ describe("Presence", () => {
     await flush();
     assert.deepEqual(calls, ["probe carol"]);
     assert.equal(p.isSilent("carol"), false);
-    assert.equal(clock.pending, 0);
-  });
-
-  test("a doubted member still registered is asked again while its link stays quiet (a crashed tab's socket can reach the broker late), and no more once heard", async () => {
-    const clock = new FakeClock();
-    let quiet = true;
-    const { p, calls } = presence(clock, ["here", "here", "gone"], () => quiet);
-    p.doubt("bob");
-    await flush();
-    assert.deepEqual(calls, ["probe bob"]);
-    clock.advance(250);
-    await flush();
-    clock.advance(250);
-    await flush();
-    assert.deepEqual(calls, ["probe bob", "probe bob", "probe bob", "lost bob"]);
-    calls.length = 0;
-    const { p: q, calls: asked } = presence(clock, ["here", "here"], () => quiet);
-    q.doubt("carol");
-    await flush();
-    quiet = false;
-    clock.advance(1000);
-    await flush();
-    assert.deepEqual(asked, ["probe carol"], "heard again: not asked again");
     assert.equal(clock.pending, 0);
   });
 
