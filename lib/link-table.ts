@@ -61,12 +61,12 @@ const MAX_DROPPED = 2000;
 const MAX_CHECKING = 16;
 const MAX_UNREADY = 32;
 // A member's link is doubted (see LinkTableDeps.doubt) once quiet for this share of the heartbeat
-// timeout, or for one and a half ping intervals if that is longer: an idle peer is heard at least every
-// interval plus one tick (a quarter interval), so a doubt is a missed ping, not a late one.
+// timeout, or for two ping intervals if that is longer: an idle peer is heard at least every interval
+// plus one tick (half an interval), so a doubt is a missed ping, not a late one.
 const DOUBT_AT = 0.6;
-const DOUBT_INTERVALS = 1.5;
-// Checks run four times per ping interval: a late ping shows within a quarter interval.
-const TICKS_PER_INTERVAL = 4;
+const DOUBT_INTERVALS = 2;
+// Checks run twice per ping interval.
+const TICKS_PER_INTERVAL = 2;
 // A new link offered to a silent member gets this long to come up before the next offer replaces it.
 const RELINK_ATTEMPT_MS = 3000;
 
